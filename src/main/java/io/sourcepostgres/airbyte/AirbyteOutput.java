@@ -1,0 +1,297 @@
+package io.sourcepostgres.airbyte;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+/**
+ * The only writer of stdout: one Airbyte message per line, written through a streaming generator into a
+ * large buffer. Records are written straight into the buffer (no tree per row); the buffer is flushed
+ * when a caller asks (after a STATE, when the source goes idle) and before any non-record message, so
+ * logs and traces are never held back behind records.
+ *
+ * <p>Methods are synchronized so that the logging of background threads cannot tear a line; the data
+ * path calls them from one thread, where an uncontended lock costs next to nothing.
+ */
+public final class AirbyteOutput implements AutoCloseable {
+    private static final int BUFFER_BYTES = 1 << 17;
+
+    private final JsonGenerator gen;
+    private final OutputStream out;
+    private final Secrets secrets;
+    private volatile LogLevel threshold = LogLevel.INFO;
+
+    public AirbyteOutput(OutputStream stdout, Secrets secrets) {
+        this.out = new BufferedOutputStream(stdout, BUFFER_BYTES);
+        this.secrets = secrets;
+        try {
+            JsonFactory factory = Json.MAPPER.getFactory();
+            this.gen = factory.createGenerator(out, JsonEncoding.UTF8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        gen.setCodec(Json.MAPPER);
+        gen.setRootValueSeparator(null);
+        gen.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+        gen.disable(JsonGenerator.Feature.FLUSH_PASSED_TO_STREAM);
+    }
+
+    public Secrets secrets() {
+        return secrets;
+    }
+
+    public void setLogLevel(LogLevel level) {
+        this.threshold = level;
+    }
+
+    public boolean isEnabled(LogLevel level) {
+        return level.enabledAt(threshold);
+    }
+
+    // ---- records: the hot path ---------------------------------------------------------------------
+
+    /**
+     * Starts a RECORD and leaves the generator inside its {@code data} object: the caller writes the
+     * fields, then calls {@link #endRecord}. Nothing else may be written in between.
+     */
+    public synchronized JsonGenerator beginRecord(StreamId stream, long emittedAtMillis) {
+        try {
+            gen.writeStartObject();
+            gen.writeStringField("type", "RECORD");
+            gen.writeFieldName("record");
+            gen.writeStartObject();
+            if (stream.namespace() != null) {
+                gen.writeStringField("namespace", stream.namespace());
+            }
+            gen.writeStringField("stream", stream.name());
+            gen.writeNumberField("emitted_at", emittedAtMillis);
+            gen.writeFieldName("data");
+            gen.writeStartObject();
+            return gen;
+        } catch (IOException e) {
+            throw stdoutFailed(e);
+        }
+    }
+
+    /** Closes the record begun by {@link #beginRecord}, with the fields whose value had to be nulled. */
+    public synchronized void endRecord(List<MetaChange> changes) {
+        try {
+            gen.writeEndObject(); // data
+            if (changes != null && !changes.isEmpty()) {
+                gen.writeFieldName("meta");
+                gen.writeStartObject();
+                gen.writeFieldName("changes");
+                gen.writeStartArray();
+                for (MetaChange c : changes) {
+                    gen.writeStartObject();
+                    gen.writeStringField("field", c.field());
+                    gen.writeStringField("change", c.change());
+                    gen.writeStringField("reason", c.reason());
+                    gen.writeEndObject();
+                }
+                gen.writeEndArray();
+                gen.writeEndObject();
+            }
+            gen.writeEndObject(); // record
+            gen.writeEndObject(); // message
+            gen.writeRaw('\n');
+        } catch (IOException e) {
+            throw stdoutFailed(e);
+        }
+    }
+
+    // ---- state ---------------------------------------------------------------------------------------
+
+    /** Writes a STATE message whose {@code state} object is given whole, and flushes: a state is a promise. */
+    public synchronized void state(JsonNode stateMessage) {
+        writeMessage("STATE", "state", stateMessage);
+        flush();
+    }
+
+    // ---- everything else -----------------------------------------------------------------------------
+
+    public synchronized void spec(JsonNode connectorSpecification) {
+        writeMessage("SPEC", "spec", connectorSpecification);
+        flush();
+    }
+
+    public synchronized void catalog(JsonNode airbyteCatalog) {
+        writeMessage("CATALOG", "catalog", airbyteCatalog);
+        flush();
+    }
+
+    public synchronized void connectionStatus(boolean succeeded, String message) {
+        try {
+            gen.writeStartObject();
+            gen.writeStringField("type", "CONNECTION_STATUS");
+            gen.writeFieldName("connectionStatus");
+            gen.writeStartObject();
+            gen.writeStringField("status", succeeded ? "SUCCEEDED" : "FAILED");
+            if (message != null) {
+                gen.writeStringField("message", secrets.redact(message));
+            }
+            gen.writeEndObject();
+            gen.writeEndObject();
+            gen.writeRaw('\n');
+        } catch (IOException e) {
+            throw stdoutFailed(e);
+        }
+        flush();
+    }
+
+    public void log(LogLevel level, String message) {
+        log(level, message, null);
+    }
+
+    public synchronized void log(LogLevel level, String message, Throwable error) {
+        if (!isEnabled(level)) {
+            return;
+        }
+        try {
+            gen.writeStartObject();
+            gen.writeStringField("type", "LOG");
+            gen.writeFieldName("log");
+            gen.writeStartObject();
+            gen.writeStringField("level", level.name());
+            gen.writeStringField("message", secrets.redact(message));
+            if (error != null) {
+                gen.writeStringField("stack_trace", secrets.redact(stackTrace(error)));
+            }
+            gen.writeEndObject();
+            gen.writeEndObject();
+            gen.writeRaw('\n');
+        } catch (IOException e) {
+            throw stdoutFailed(e);
+        }
+        flush();
+    }
+
+    public synchronized void traceError(FailureType failureType, String message, Throwable error, StreamId stream) {
+        try {
+            traceStart("ERROR");
+            gen.writeFieldName("error");
+            gen.writeStartObject();
+            gen.writeStringField("message", secrets.redact(message));
+            if (error != null) {
+                gen.writeStringField("internal_message", secrets.redact(String.valueOf(error)));
+                gen.writeStringField("stack_trace", secrets.redact(stackTrace(error)));
+            }
+            gen.writeStringField("failure_type", failureType.wireName());
+            if (stream != null) {
+                writeStreamDescriptor("stream_descriptor", stream);
+            }
+            gen.writeEndObject();
+            traceEnd();
+        } catch (IOException e) {
+            throw stdoutFailed(e);
+        }
+        flush();
+    }
+
+    public synchronized void streamStatus(StreamId stream, StreamStatus status) {
+        try {
+            traceStart("STREAM_STATUS");
+            gen.writeFieldName("stream_status");
+            gen.writeStartObject();
+            writeStreamDescriptor("stream_descriptor", stream);
+            gen.writeStringField("status", status.name());
+            gen.writeEndObject();
+            traceEnd();
+        } catch (IOException e) {
+            throw stdoutFailed(e);
+        }
+        flush();
+    }
+
+    public synchronized void estimate(StreamId stream, long rowEstimate, long byteEstimate) {
+        try {
+            traceStart("ESTIMATE");
+            gen.writeFieldName("estimate");
+            gen.writeStartObject();
+            gen.writeStringField("name", stream.name());
+            gen.writeStringField("type", "STREAM");
+            if (stream.namespace() != null) {
+                gen.writeStringField("namespace", stream.namespace());
+            }
+            gen.writeNumberField("row_estimate", rowEstimate);
+            if (byteEstimate >= 0) {
+                gen.writeNumberField("byte_estimate", byteEstimate);
+            }
+            gen.writeEndObject();
+            traceEnd();
+        } catch (IOException e) {
+            throw stdoutFailed(e);
+        }
+        flush();
+    }
+
+    public synchronized void flush() {
+        try {
+            gen.flush();
+            out.flush();
+        } catch (IOException e) {
+            throw stdoutFailed(e);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        flush();
+    }
+
+    private void writeMessage(String type, String field, JsonNode body) {
+        try {
+            gen.writeStartObject();
+            gen.writeStringField("type", type);
+            gen.writeFieldName(field);
+            gen.writeTree(body);
+            gen.writeEndObject();
+            gen.writeRaw('\n');
+        } catch (IOException e) {
+            throw stdoutFailed(e);
+        }
+    }
+
+    private void traceStart(String type) throws IOException {
+        gen.writeStartObject();
+        gen.writeStringField("type", "TRACE");
+        gen.writeFieldName("trace");
+        gen.writeStartObject();
+        gen.writeStringField("type", type);
+        gen.writeNumberField("emitted_at", System.currentTimeMillis());
+    }
+
+    private void traceEnd() throws IOException {
+        gen.writeEndObject();
+        gen.writeEndObject();
+        gen.writeRaw('\n');
+    }
+
+    private void writeStreamDescriptor(String field, StreamId stream) throws IOException {
+        gen.writeFieldName(field);
+        gen.writeStartObject();
+        gen.writeStringField("name", stream.name());
+        if (stream.namespace() != null) {
+            gen.writeStringField("namespace", stream.namespace());
+        }
+        gen.writeEndObject();
+    }
+
+    private static String stackTrace(Throwable error) {
+        StringWriter sw = new StringWriter();
+        error.printStackTrace(new PrintWriter(sw));
+        return sw.toString();
+    }
+
+    private static UncheckedIOException stdoutFailed(IOException e) {
+        return new UncheckedIOException("writing to stdout failed", e);
+    }
+}

@@ -1,0 +1,78 @@
+package io.sourcepostgres.postgres;
+
+import io.sourcepostgres.airbyte.ConnectorException;
+import io.sourcepostgres.config.ConnectorConfig;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.sql.SQLException;
+import javax.net.ssl.SSLException;
+
+/** Turns a failed connection attempt into a message that names the problem and its fix, with the right failure type. */
+public final class ConnectFailures {
+    private ConnectFailures() {}
+
+    public static ConnectorException translate(SQLException e, ConnectorConfig config) {
+        String user = config.uri().user();
+        String db = config.uri().database();
+        String where = config.uri().describeHosts();
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        String server = e.getMessage() == null ? "" : e.getMessage();
+        Throwable root = rootCause(e);
+
+        if (root instanceof UnknownHostException) {
+            return ConnectorException.config("Cannot resolve the host name in " + where
+                    + ". Check the host in connectionURI.", e);
+        }
+        if (root instanceof SSLException || server.contains("SSL") || server.contains("certificate")) {
+            return ConnectorException.config("The TLS connection to " + where + " failed: " + server
+                    + ". Check sslmode, sslrootcert (the CA that signed the server's certificate), sslcert/sslkey, "
+                    + "and that the host name matches the server's certificate for verify-full.", e);
+        }
+        switch (state) {
+            case "28P01":
+                return ConnectorException.config("Password authentication failed for user \"" + user + "\" at " + where
+                        + ". Check the password (the password setting, or the one in connectionURI).", e);
+            case "28000":
+                return ConnectorException.config("The server at " + where + " refused user \"" + user + "\": " + server
+                        + ". Check that the role exists and may log in, and that pg_hba.conf has a line allowing it "
+                        + "to connect to database \"" + db + "\" from this host.", e);
+            case "3D000":
+                return ConnectorException.config("Database \"" + db + "\" does not exist on " + where
+                        + ". Check the database name in connectionURI.", e);
+            case "53300":
+                return ConnectorException.transientError("The server at " + where + " has no free connection slots ("
+                        + server + "). Retry later, or raise max_connections.", e);
+            case "57P03":
+                return ConnectorException.transientError("The server at " + where + " is starting up or shutting down ("
+                        + server + "). Retry in a moment.", e);
+            default:
+                break;
+        }
+        if (root instanceof ConnectException || root instanceof NoRouteToHostException) {
+            return ConnectorException.transientError("Cannot connect to " + where + ": " + root.getMessage()
+                    + ". Check the host and port in connectionURI, that the server listens on that address "
+                    + "(listen_addresses, port) and that no firewall blocks it.", e);
+        }
+        if (root instanceof SocketTimeoutException || server.toLowerCase(java.util.Locale.ROOT).contains("timed out")
+                || server.contains("timeout")) {
+            return ConnectorException.transientError("Connecting to " + where + " timed out after "
+                    + config.connectTimeout().toSeconds() + " s. Check the host and port in connectionURI and that "
+                    + "no firewall drops the connection; raise connect_timeout_seconds on a slow network.", e);
+        }
+        if (state.startsWith("08")) {
+            return ConnectorException.transientError("The connection to " + where + " failed: " + server
+                    + ". Check the host and port in connectionURI and that the server is up.", e);
+        }
+        return ConnectorException.system("Connecting to " + where + " failed unexpectedly: " + server, e);
+    }
+
+    private static Throwable rootCause(Throwable t) {
+        Throwable r = t;
+        while (r.getCause() != null && r.getCause() != r) {
+            r = r.getCause();
+        }
+        return r;
+    }
+}

@@ -1,0 +1,139 @@
+package io.sourcepostgres.postgres;
+
+import io.sourcepostgres.config.ConnectionUri;
+import io.sourcepostgres.config.ConnectorConfig;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Properties;
+import org.postgresql.PGProperty;
+import org.postgresql.jdbc.PgConnection;
+
+/**
+ * Opens the two kinds of connection the connector uses: query connections (discovery, checks, backfill)
+ * and the replication connection. Both get the canonical {@link SessionSettings}. A failure to connect
+ * is translated by {@link ConnectFailures} into a message that says what to fix.
+ */
+public final class PgConnections {
+    private static final String DEFAULT_APPLICATION_NAME = "source-postgres";
+
+    private final ConnectorConfig config;
+
+    public PgConnections(ConnectorConfig config) {
+        this.config = config;
+    }
+
+    public ConnectorConfig config() {
+        return config;
+    }
+
+    /** A query connection in autocommit mode with canonical session settings. */
+    public PgConnection openQuery() {
+        PgConnection c = open(false);
+        try {
+            SessionSettings.apply(c);
+            if (!config.statementTimeout().isZero()) {
+                try (var st = c.createStatement()) {
+                    st.execute("SET statement_timeout = " + config.statementTimeout().toMillis());
+                }
+            }
+            return c;
+        } catch (SQLException e) {
+            closeQuietly(c);
+            throw ConnectFailures.translate(e, config);
+        }
+    }
+
+    /** A walsender connection for logical replication (replication=database), canonical session settings applied. */
+    public PgConnection openReplication() {
+        PgConnection c = open(true);
+        try {
+            SessionSettings.apply(c);
+            return c;
+        } catch (SQLException e) {
+            closeQuietly(c);
+            throw ConnectFailures.translate(e, config);
+        }
+    }
+
+    private PgConnection open(boolean replication) {
+        try {
+            Connection c = new org.postgresql.Driver().connect(jdbcUrl(), properties(replication));
+            if (c == null) {
+                throw new SQLException("the PostgreSQL driver refused the URL");
+            }
+            return c.unwrap(PgConnection.class);
+        } catch (SQLException e) {
+            throw ConnectFailures.translate(e, config);
+        }
+    }
+
+    String jdbcUrl() {
+        StringBuilder url = new StringBuilder("jdbc:postgresql://");
+        ConnectionUri uri = config.uri();
+        for (int i = 0; i < uri.hosts().size(); i++) {
+            if (i > 0) {
+                url.append(',');
+            }
+            url.append(uri.hosts().get(i));
+        }
+        url.append('/').append(URLEncoder.encode(uri.database(), StandardCharsets.UTF_8));
+        return url.toString();
+    }
+
+    Properties properties(boolean replication) {
+        ConnectionUri uri = config.uri();
+        Properties p = new Properties();
+        PGProperty.USER.set(p, uri.user());
+        if (config.password() != null) {
+            PGProperty.PASSWORD.set(p, config.password());
+        }
+        PGProperty.APPLICATION_NAME.set(p, orDefault(uri.parameter("application_name"), DEFAULT_APPLICATION_NAME));
+        PGProperty.SSL_MODE.set(p, orDefault(uri.parameter("sslmode"), "prefer"));
+        setIfPresent(p, PGProperty.SSL_ROOT_CERT, uri.parameter("sslrootcert"));
+        setIfPresent(p, PGProperty.SSL_CERT, uri.parameter("sslcert"));
+        setIfPresent(p, PGProperty.SSL_KEY, uri.parameter("sslkey"));
+        setIfPresent(p, PGProperty.SSL_PASSWORD, uri.parameter("sslpassword"));
+        setIfPresent(p, PGProperty.OPTIONS, uri.parameter("options"));
+        String target = uri.parameter("target_session_attrs");
+        if (target != null) {
+            PGProperty.TARGET_SERVER_TYPE.set(p, switch (target) {
+                case "read-write", "primary" -> "primary";
+                case "read-only", "standby" -> "secondary";
+                case "prefer-standby" -> "preferSecondary";
+                default -> "any";
+            });
+        }
+        int timeout = (int) config.connectTimeout().toSeconds();
+        PGProperty.CONNECT_TIMEOUT.set(p, timeout);
+        PGProperty.LOGIN_TIMEOUT.set(p, timeout);
+        PGProperty.TCP_KEEP_ALIVE.set(p, !"0".equals(uri.parameter("keepalives")));
+        if (replication) {
+            PGProperty.REPLICATION.set(p, "database");
+            PGProperty.PREFER_QUERY_MODE.set(p, "simple");
+            PGProperty.ASSUME_MIN_SERVER_VERSION.set(p, "10");
+        }
+        return p;
+    }
+
+    public static void closeQuietly(AutoCloseable c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // closing after a failure: the failure is what matters
+            }
+        }
+    }
+
+    private static void setIfPresent(Properties p, PGProperty property, String value) {
+        if (value != null && !value.isEmpty()) {
+            property.set(p, value);
+        }
+    }
+
+    private static String orDefault(String value, String fallback) {
+        return value == null || value.isEmpty() ? fallback : value;
+    }
+}

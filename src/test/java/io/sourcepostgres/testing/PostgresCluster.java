@@ -1,0 +1,244 @@
+package io.sourcepostgres.testing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A throwaway PostgreSQL cluster of any version 12–18, made by {@code scripts/pg-cluster} (the same script
+ * the demo and the benchmarks use). The superuser {@code postgres} connects without a password; every
+ * other role needs its password (scram-sha-256), so authentication failures can be tested.
+ *
+ * <pre>
+ * try (PostgresCluster replica = PostgresCluster.start(PostgresCluster.options().set("wal_level", "replica"))) { ... }
+ * </pre>
+ */
+public final class PostgresCluster implements AutoCloseable {
+    /** The version under test: {@code -Dpg.version=12..18}, default 17. */
+    public static final String VERSION = System.getProperty("pg.version", "17");
+
+    private static final Path SCRIPT = projectDir().resolve("scripts/pg-cluster");
+    private static final Path CLUSTERS = Paths.get(System.getProperty("java.io.tmpdir"), "source-postgres-test-clusters");
+
+    private final Path dataDir;
+    private final int port;
+    private final Options options;
+
+    private PostgresCluster(Path dataDir, int port, Options options) {
+        this.dataDir = dataDir;
+        this.port = port;
+        this.options = options;
+    }
+
+    public static Options options() {
+        return new Options();
+    }
+
+    public static PostgresCluster start() {
+        return start(options());
+    }
+
+    public static PostgresCluster start(Options options) {
+        try {
+            Files.createDirectories(CLUSTERS);
+            CLUSTERS.toFile().setExecutable(true, false);
+            CLUSTERS.toFile().setReadable(true, false);
+            Path dir = CLUSTERS.resolve("pg" + options.version + "-" + UUID.randomUUID().toString().substring(0, 8));
+            int port = runStart(dir, options);
+            PostgresCluster cluster = new PostgresCluster(dir, port, options);
+            Runtime.getRuntime().addShutdownHook(new Thread(cluster::destroyQuietly));
+            return cluster;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start a PostgreSQL cluster", e);
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String version() {
+        return options.version;
+    }
+
+    public int majorVersion() {
+        return Integer.parseInt(options.version);
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public String jdbcUrl(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
+    }
+
+    /** A libpq URI for the connector's config; {@code password} may be null. */
+    public String uri(String user, String password, String database) {
+        return "postgres://" + enc(user) + (password == null ? "" : ":" + enc(password)) + "@127.0.0.1:" + port + "/"
+                + enc(database) + "?sslmode=disable";
+    }
+
+    /** A superuser connection to {@code database}. */
+    public Connection connect(String database) throws SQLException {
+        return DriverManager.getConnection(jdbcUrl(database), "postgres", "");
+    }
+
+    public Connection connect() throws SQLException {
+        return connect("postgres");
+    }
+
+    /** Runs SQL as superuser in {@code database}, statement by statement as written. */
+    public void execute(String database, String... sql) {
+        try (Connection c = connect(database); Statement st = c.createStatement()) {
+            for (String s : sql) {
+                st.execute(s);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("SQL failed: " + String.join("; ", sql) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Creates a fresh database with a unique name and returns the name. */
+    public String createDatabase(String prefix) {
+        String name = prefix + "_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+        execute("postgres", "CREATE DATABASE \"" + name + "\"");
+        return name;
+    }
+
+    /** Drops every replication slot of the cluster (logical slots retain WAL forever). */
+    public void dropAllSlots() {
+        execute("postgres",
+                "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE active_pid IS NOT NULL",
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active");
+    }
+
+    public void stop() {
+        script("stop", dataDir.toString());
+    }
+
+    /** Stops like a crash: no checkpoint, clients cut. */
+    public void stopImmediate() {
+        script("stop", dataDir.toString(), "--immediate");
+    }
+
+    /** Starts again on the same port after {@link #stop}. */
+    public void restart() {
+        List<String> args = new ArrayList<>(List.of("start", dataDir.toString(), "--version", options.version,
+                "--port", String.valueOf(port)));
+        options.settings.forEach((k, v) -> {
+            args.add("--set");
+            args.add(k + "=" + v);
+        });
+        script(args.toArray(String[]::new));
+    }
+
+    @Override
+    public void close() {
+        script("destroy", dataDir.toString());
+    }
+
+    private void destroyQuietly() {
+        try {
+            if (Files.exists(dataDir)) {
+                close();
+            }
+        } catch (RuntimeException ignored) {
+            // best effort at JVM exit
+        }
+    }
+
+    private static int runStart(Path dir, Options options) {
+        List<String> args = new ArrayList<>(List.of("start", dir.toString(), "--version", options.version));
+        options.settings.forEach((k, v) -> {
+            args.add("--set");
+            args.add(k + "=" + v);
+        });
+        for (String hba : options.hbaLines) {
+            args.add("--hba");
+            args.add(hba);
+        }
+        String output = script(args.toArray(String[]::new));
+        for (String line : output.split("\n")) {
+            if (line.startsWith("port=")) {
+                return Integer.parseInt(line.substring(5).trim());
+            }
+        }
+        throw new IllegalStateException("pg-cluster printed no port: " + output);
+    }
+
+    static String script(String... args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add("bash");
+        cmd.add(SCRIPT.toString());
+        cmd.addAll(List.of(args));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(300, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException("pg-cluster timed out: " + cmd);
+            }
+            String text = new String(out, StandardCharsets.UTF_8);
+            if (p.exitValue() != 0) {
+                throw new IllegalStateException("pg-cluster failed (" + p.exitValue() + "): " + cmd + "\n" + text);
+            }
+            return text;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run " + SCRIPT, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Path projectDir() {
+        String dir = System.getProperty("project.basedir");
+        Path p = dir != null ? Paths.get(dir) : Paths.get("").toAbsolutePath();
+        while (p != null && !Files.exists(p.resolve("scripts/pg-cluster"))) {
+            p = p.getParent();
+        }
+        if (p == null) {
+            throw new IllegalStateException("cannot find scripts/pg-cluster above " + Paths.get("").toAbsolutePath());
+        }
+        return p;
+    }
+
+    private static String enc(String s) {
+        return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /** How a cluster is made: version, extra postgresql.conf settings, extra pg_hba.conf lines. */
+    public static final class Options {
+        private String version = VERSION;
+        private final Map<String, String> settings = new LinkedHashMap<>();
+        private final List<String> hbaLines = new ArrayList<>();
+
+        public Options version(String major) {
+            this.version = major;
+            return this;
+        }
+
+        public Options set(String name, String value) {
+            settings.put(name, value);
+            return this;
+        }
+
+        public Options hba(String line) {
+            hbaLines.add(line);
+            return this;
+        }
+    }
+}
