@@ -1,0 +1,183 @@
+package io.sourcepostgres.airbyte;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcepostgres.capture.CaptureState;
+import io.sourcepostgres.capture.StreamProgress;
+import io.sourcepostgres.pgoutput.Lsn;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The connector's state as Airbyte GLOBAL state, both ways. {@code shared_state} holds the replication
+ * position and what identifies the server and slot it belongs to; each {@code stream_states} entry holds
+ * that stream's backfill progress. Reading accepts what orchestrators pass back: the array of state
+ * messages Airbyte sends, one state message, the {@code global} object alone, or an empty object.
+ */
+public final class StateCodec {
+    /** Bumped whenever the meaning of the state changes; a state of another version is refused. */
+    public static final int STATE_VERSION = 1;
+
+    private StateCodec() {}
+
+    /** The STATE message body for {@code state}, with the records emitted since the previous state. */
+    public static ObjectNode toMessage(CaptureState state, long recordCount) {
+        ObjectNode msg = Json.MAPPER.createObjectNode();
+        msg.put("type", "GLOBAL");
+        ObjectNode global = msg.putObject("global");
+        ObjectNode shared = global.putObject("shared_state");
+        shared.put("state_version", STATE_VERSION);
+        shared.put("position", Lsn.format(state.position()));
+        shared.put("system_identifier", state.systemIdentifier());
+        shared.put("slot_name", state.slotName());
+        ArrayNode streams = global.putArray("stream_states");
+        for (Map.Entry<StreamId, StreamProgress> e : state.streams().entrySet()) {
+            ObjectNode entry = streams.addObject();
+            ObjectNode descriptor = entry.putObject("stream_descriptor");
+            descriptor.put("name", e.getKey().name());
+            if (e.getKey().namespace() != null) {
+                descriptor.put("namespace", e.getKey().namespace());
+            }
+            ObjectNode progress = entry.putObject("stream_state");
+            StreamProgress p = e.getValue();
+            progress.put("phase", p.phase().name().toLowerCase(Locale.ROOT));
+            if (p.resumeAfter() != null) {
+                progress.set("resume_after", p.resumeAfter());
+            }
+            if (p.rowsDone() > 0) {
+                progress.put("rows_done", p.rowsDone());
+            }
+        }
+        msg.putObject("sourceStats").put("recordCount", (double) recordCount);
+        return msg;
+    }
+
+    /** Parses a --state file's JSON; empty when it holds no state yet. */
+    public static Optional<CaptureState> fromJson(JsonNode json) {
+        JsonNode global = findGlobal(json);
+        if (global == null) {
+            return Optional.empty();
+        }
+        JsonNode shared = global.get("shared_state");
+        if (shared == null || !shared.isObject()) {
+            throw garbage("its GLOBAL state has no shared_state object");
+        }
+        JsonNode version = shared.get("state_version");
+        if (version == null || !version.isInt()) {
+            throw garbage("shared_state has no state_version: it was not written by this connector");
+        }
+        if (version.asInt() != STATE_VERSION) {
+            throw ConnectorException.config("The state was written by a connector with state version " + version.asInt()
+                    + "; this connector reads version " + STATE_VERSION + ". Run the connector version that wrote it, "
+                    + "or reset the connection to start over with a fresh backfill.");
+        }
+        long position;
+        try {
+            position = Lsn.parse(text(shared, "position"));
+        } catch (IllegalArgumentException e) {
+            throw garbage("shared_state.position '" + shared.path("position").asText() + "' is not an LSN like 0/16B3748");
+        }
+        String systemId = text(shared, "system_identifier");
+        String slot = text(shared, "slot_name");
+        Map<StreamId, StreamProgress> streams = new LinkedHashMap<>();
+        JsonNode list = global.get("stream_states");
+        if (list != null && !list.isNull()) {
+            if (!list.isArray()) {
+                throw garbage("stream_states is not an array");
+            }
+            for (JsonNode entry : list) {
+                JsonNode d = entry.get("stream_descriptor");
+                if (d == null || !d.path("name").isTextual()) {
+                    throw garbage("a stream_states entry has no stream_descriptor.name");
+                }
+                StreamId id = new StreamId(d.path("namespace").isTextual() ? d.get("namespace").asText() : null,
+                        d.get("name").asText());
+                streams.put(id, progress(id, entry.get("stream_state")));
+            }
+        }
+        return Optional.of(new CaptureState(position, systemId, slot, streams));
+    }
+
+    private static StreamProgress progress(StreamId id, JsonNode s) {
+        if (s == null || !s.isObject()) {
+            throw garbage("stream " + id + " has no stream_state object");
+        }
+        String phase = s.path("phase").asText("");
+        StreamProgress.Phase p;
+        try {
+            p = StreamProgress.Phase.valueOf(phase.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw garbage("stream " + id + " has phase '" + phase + "', not one of pending, backfilling, active");
+        }
+        JsonNode after = s.get("resume_after");
+        if (p == StreamProgress.Phase.BACKFILLING && (after == null || !after.isArray())) {
+            throw garbage("stream " + id + " is backfilling but has no resume_after key");
+        }
+        return new StreamProgress(p, p == StreamProgress.Phase.BACKFILLING ? after : null, s.path("rows_done").asLong(0));
+    }
+
+    private static JsonNode findGlobal(JsonNode json) {
+        if (json == null || json.isNull() || json.isMissingNode()) {
+            return null;
+        }
+        if (json.isArray()) {
+            if (json.isEmpty()) {
+                return null;
+            }
+            JsonNode found = null;
+            for (JsonNode message : json) {
+                JsonNode g = findGlobal(message);
+                if (g != null) {
+                    if (found != null) {
+                        throw garbage("it holds more than one GLOBAL state");
+                    }
+                    found = g;
+                }
+            }
+            if (found == null) {
+                throw garbage("none of its state messages is of type GLOBAL");
+            }
+            return found;
+        }
+        if (!json.isObject()) {
+            throw garbage("it is neither an object nor an array of state messages");
+        }
+        if (json.isEmpty()) {
+            return null;
+        }
+        if (json.has("type")) {
+            String type = json.get("type").asText();
+            if (!"GLOBAL".equals(type)) {
+                throw garbage("its state is of type " + type + "; this connector writes and reads only GLOBAL state");
+            }
+            JsonNode g = json.get("global");
+            if (g == null || !g.isObject()) {
+                throw garbage("its GLOBAL state message has no global object");
+            }
+            return g;
+        }
+        if (json.has("global")) {
+            return json.get("global");
+        }
+        if (json.has("shared_state")) {
+            return json;
+        }
+        throw garbage("it is not an Airbyte state message (no type, global or shared_state)");
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode v = node.get(field);
+        if (v == null || !v.isTextual() || v.asText().isEmpty()) {
+            throw garbage("shared_state." + field + " is missing");
+        }
+        return v.asText();
+    }
+
+    private static ConnectorException garbage(String why) {
+        return ConnectorException.config("The state cannot be used: " + why + ". Pass the last STATE this connector "
+                + "emitted, or no --state to start over.");
+    }
+}

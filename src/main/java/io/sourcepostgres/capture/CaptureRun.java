@@ -1,0 +1,139 @@
+package io.sourcepostgres.capture;
+
+import io.sourcepostgres.airbyte.AirbyteOutput;
+import io.sourcepostgres.airbyte.ConfiguredCatalog;
+import io.sourcepostgres.airbyte.ConnectorException;
+import io.sourcepostgres.airbyte.LogLevel;
+import io.sourcepostgres.airbyte.StreamId;
+import io.sourcepostgres.airbyte.StreamStatus;
+import io.sourcepostgres.config.ConnectorConfig;
+import io.sourcepostgres.pgoutput.Lsn;
+import io.sourcepostgres.postgres.PgConnections;
+import io.sourcepostgres.postgres.ServerInfo;
+import io.sourcepostgres.replication.ReplicationStream;
+import io.sourcepostgres.replication.StreamedTransactions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One {@code read}: prepares the slot and publication, checks the state against them, then runs the
+ * capture until it is caught up (or, with tail, until stopped), reporting each stream's status.
+ */
+public final class CaptureRun {
+    private final ConnectorConfig config;
+    private final ConfiguredCatalog catalog;
+    private final Optional<CaptureState> inputState;
+    private final AirbyteOutput out;
+    private final ShutdownSignal shutdown;
+
+    public CaptureRun(ConnectorConfig config, ConfiguredCatalog catalog, Optional<CaptureState> inputState,
+            AirbyteOutput out, ShutdownSignal shutdown) {
+        this.config = config;
+        this.catalog = catalog;
+        this.inputState = inputState;
+        this.out = out;
+        this.shutdown = shutdown;
+    }
+
+    public void run() {
+        PgConnections connections = new PgConnections(config);
+        boolean clean = false;
+        List<StreamId> streams = catalog.streams().stream().map(ConfiguredCatalog.ConfiguredStream::id).toList();
+        boolean started = false;
+        try (Connection query = connections.openQuery()) {
+            ServerInfo server = ServerInfo.read(query);
+            Prepared prepared = SlotAndPublication.prepare(query, config, server, out);
+            CapturedStreams captured = CapturedStreams.resolve(query, config, catalog, out);
+
+            CaptureState state = startState(server, prepared);
+            long target = config.tail() ? -1 : currentFlushLsn(query);
+
+            for (StreamId s : streams) {
+                out.streamStatus(s, StreamStatus.STARTED);
+            }
+            started = true;
+            Path spillDir = Files.createTempDirectory("source-postgres-spill");
+            try (ReplicationStream stream = ReplicationStream.start(connections.openReplication(), config.slotName(),
+                    state.position(), config.publicationName(), server.versionNum(), config.statusInterval());
+                    StreamedTransactions streamed = new StreamedTransactions(spillDir)) {
+                // The position of the state we were given is durably stored downstream: the slot may free WAL before it.
+                stream.acknowledge(state.position());
+                stream.sendStatus();
+                for (StreamId s : streams) {
+                    out.streamStatus(s, StreamStatus.RUNNING);
+                }
+                out.log(LogLevel.INFO, "Streaming slot \"" + config.slotName() + "\" from " + Lsn.format(state.position())
+                        + (target == -1 ? " until stopped" : " until " + Lsn.format(target))
+                        + " (pgoutput protocol " + stream.protocolVersion() + ")");
+                Checkpoints checkpoints = new Checkpoints(out, state, config.checkpointInterval());
+                RelationCache relations = new RelationCache(captured.keyColumnsByRelationName(), captured.types(query), out);
+                ReplicationCapture capture = new ReplicationCapture(stream, relations, new ChangeRecordWriter(out),
+                        checkpoints, streamed, new TruncateHandler(out), out);
+                capture.run(target, shutdown::requested);
+                out.log(LogLevel.INFO, "Caught up at " + Lsn.format(checkpoints.state().position()) + ": "
+                        + capture.changesEmitted() + " changes emitted");
+            } finally {
+                deleteQuietly(spillDir);
+            }
+            for (StreamId s : streams) {
+                out.streamStatus(s, StreamStatus.COMPLETE);
+            }
+            clean = true;
+        } catch (SQLException e) {
+            throw ConnectorException.transientError("A query failed: " + e.getMessage(), e);
+        } catch (java.io.IOException e) {
+            throw ConnectorException.system("Cannot create a temporary directory: " + e.getMessage(), e);
+        } finally {
+            if (!clean && started) {
+                for (StreamId s : streams) {
+                    out.streamStatus(s, StreamStatus.INCOMPLETE);
+                }
+            }
+            shutdown.finished(clean);
+        }
+    }
+
+    private CaptureState startState(ServerInfo server, Prepared prepared) {
+        long slotPosition = prepared.slot().confirmedFlushLsn().asLong();
+        Map<StreamId, StreamProgress> progress = new LinkedHashMap<>();
+        if (inputState.isPresent()) {
+            CaptureState given = inputState.get();
+            StateValidation.check(given, server.systemIdentifier(), config.slotName(), slotPosition);
+            for (ConfiguredCatalog.ConfiguredStream s : catalog.streams()) {
+                StreamProgress p = given.streams().get(s.id());
+                progress.put(s.id(), p != null ? p : StreamProgress.ACTIVE);
+            }
+            return new CaptureState(given.position(), given.systemIdentifier(), given.slotName(), progress);
+        }
+        for (ConfiguredCatalog.ConfiguredStream s : catalog.streams()) {
+            progress.put(s.id(), StreamProgress.ACTIVE);
+        }
+        return new CaptureState(slotPosition, server.systemIdentifier(), config.slotName(), progress);
+    }
+
+    private static long currentFlushLsn(Connection query) throws SQLException {
+        try (Statement st = query.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_current_wal_flush_lsn()")) {
+            rs.next();
+            return Lsn.parse(rs.getString(1));
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException ignored) {
+            // a leftover empty temp directory is harmless
+        }
+    }
+
+    /** The slot and publication as prepared for this run. */
+    record Prepared(io.sourcepostgres.postgres.ReplicationSlot slot) {}
+}

@@ -1,0 +1,71 @@
+package io.sourcepostgres.capture;
+
+import io.sourcepostgres.airbyte.AirbyteOutput;
+import io.sourcepostgres.airbyte.StateCodec;
+import java.time.Duration;
+
+/**
+ * Decides when a STATE is emitted and emits it. A state is only ever emitted at a transaction boundary
+ * (the caller guarantees that); with a checkpoint interval, several commits may share one state.
+ */
+public final class Checkpoints {
+    private final AirbyteOutput out;
+    private final long intervalNanos;
+    private CaptureState state;
+    private CaptureState lastEmitted;
+    private long recordsSinceState;
+    private long lastEmitNanos;
+    private long statesEmitted;
+
+    public Checkpoints(AirbyteOutput out, CaptureState initial, Duration interval) {
+        this.out = out;
+        this.state = initial;
+        this.intervalNanos = interval.toNanos();
+        this.lastEmitNanos = System.nanoTime() - intervalNanos;
+    }
+
+    public CaptureState state() {
+        return state;
+    }
+
+    public void update(CaptureState newState) {
+        this.state = newState;
+    }
+
+    public void countRecord() {
+        recordsSinceState++;
+    }
+
+    public long recordsSinceState() {
+        return recordsSinceState;
+    }
+
+    public long statesEmitted() {
+        return statesEmitted;
+    }
+
+    /** After a commit: emits a state unless the interval asks to coalesce. */
+    public void committed() {
+        if (intervalNanos == 0 || System.nanoTime() - lastEmitNanos >= intervalNanos) {
+            emit();
+        }
+    }
+
+    /** Emits a state if anything changed since the last one and the interval allows it. */
+    public void emitIfDue() {
+        if (!state.equals(lastEmitted) || recordsSinceState > 0) {
+            if (System.nanoTime() - lastEmitNanos >= intervalNanos) {
+                emit();
+            }
+        }
+    }
+
+    /** Emits the current state now (the end of a run, a stop). */
+    public void emit() {
+        out.state(StateCodec.toMessage(state, recordsSinceState));
+        lastEmitted = state;
+        recordsSinceState = 0;
+        lastEmitNanos = System.nanoTime();
+        statesEmitted++;
+    }
+}

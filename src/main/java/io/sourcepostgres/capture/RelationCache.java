@@ -1,0 +1,83 @@
+package io.sourcepostgres.capture;
+
+import io.sourcepostgres.airbyte.AirbyteOutput;
+import io.sourcepostgres.airbyte.LogLevel;
+import io.sourcepostgres.airbyte.StreamId;
+import io.sourcepostgres.pgoutput.PgOutputMessage;
+import io.sourcepostgres.values.PgType;
+import io.sourcepostgres.values.TypeLookup;
+import io.sourcepostgres.values.ValueEncoders;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Maps pgoutput relation ids to the captured tables they describe. pgoutput sends a Relation message
+ * before the first change to a table in a session and again whenever the table's shape changed, so a
+ * changed shape here is a schema change of the stream, and is reported.
+ */
+public final class RelationCache {
+    private final Map<StreamId, List<String>> captured;
+    private final TypeLookup types;
+    private final AirbyteOutput out;
+    private final Map<Integer, CapturedTable> byRelationId = new HashMap<>();
+    private final Map<StreamId, String> lastShape = new HashMap<>();
+
+    /** @param captured each captured stream with its key columns (the scan key, in order) */
+    public RelationCache(Map<StreamId, List<String>> captured, TypeLookup types, AirbyteOutput out) {
+        this.captured = captured;
+        this.types = types;
+        this.out = out;
+    }
+
+    public void onRelation(PgOutputMessage.Relation relation) {
+        StreamId id = new StreamId(relation.namespace(), relation.name());
+        List<String> key = captured.get(id);
+        if (key == null) {
+            byRelationId.remove(relation.relationId());
+            return;
+        }
+        List<CapturedColumn> columns = new ArrayList<>(relation.columns().size());
+        for (PgOutputMessage.Column c : relation.columns()) {
+            PgType type = types.byOid(Integer.toUnsignedLong(c.typeOid()));
+            columns.add(new CapturedColumn(c.name(), type, c.typmod(), c.isKey(), ValueEncoders.forType(type, c.typmod())));
+        }
+        int[] keyIndexes = new int[key.size()];
+        for (int k = 0; k < key.size(); k++) {
+            keyIndexes[k] = -1;
+            for (int i = 0; i < columns.size(); i++) {
+                if (columns.get(i).name().equals(key.get(k))) {
+                    keyIndexes[k] = i;
+                }
+            }
+        }
+        if (java.util.Arrays.stream(keyIndexes).anyMatch(i -> i < 0)) {
+            keyIndexes = new int[0]; // a key column was dropped: key changes can no longer be recognised
+        }
+        CapturedTable table = new CapturedTable(relation.relationId(), id, relation.replicaIdentity(), List.copyOf(columns),
+                keyIndexes);
+        String previous = lastShape.put(id, table.shape());
+        if (previous != null && !previous.equals(table.shape())) {
+            out.log(LogLevel.WARN, "The columns of " + id + " changed while streaming; its records now have the columns "
+                    + columnList(table) + ". Run discover to refresh the stream's schema.");
+        }
+        byRelationId.put(relation.relationId(), table);
+    }
+
+    /** The captured table with this relation id, or null when its changes are not captured. */
+    public CapturedTable get(int relationId) {
+        return byRelationId.get(relationId);
+    }
+
+    private static String columnList(CapturedTable t) {
+        StringBuilder sb = new StringBuilder();
+        for (CapturedColumn c : t.columns()) {
+            if (sb.length() > 0) {
+                sb.append(", ");
+            }
+            sb.append(c.name()).append(' ').append(c.type().name());
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,205 @@
+package io.sourcepostgres.capture;
+
+import io.sourcepostgres.airbyte.AirbyteOutput;
+import io.sourcepostgres.airbyte.ConnectorException;
+import io.sourcepostgres.airbyte.LogLevel;
+import io.sourcepostgres.pgoutput.Lsn;
+import io.sourcepostgres.pgoutput.PgOutputDecoder;
+import io.sourcepostgres.pgoutput.PgOutputMessage;
+import io.sourcepostgres.replication.ReplicationStream;
+import io.sourcepostgres.replication.StreamedTransactions;
+import java.nio.ByteBuffer;
+import java.sql.SQLException;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The replication loop: reads pgoutput messages, writes a RECORD per captured row change in commit order,
+ * and a STATE after each commit. The position also advances through WAL that holds nothing captured, by
+ * the server's keepalives, so the next run lets the server free it.
+ *
+ * <p>Without tail, the loop ends once the position has reached {@code target} — the server's flushed WAL
+ * position at the start of the run — at a transaction boundary. No timer decides this.
+ */
+public final class ReplicationCapture {
+    private static final long IDLE_SLEEP_MAX_NANOS = 5_000_000L;
+    private static final long SOLICIT_INTERVAL_NANOS = 1_000_000_000L;
+
+    private final ReplicationStream stream;
+    private final PgOutputDecoder decoder = new PgOutputDecoder();
+    private final RelationCache relations;
+    private final ChangeRecordWriter records;
+    private final Checkpoints checkpoints;
+    private final StreamedTransactions streamed;
+    private final AirbyteOutput out;
+    private final TruncateHandler truncates;
+
+    private boolean inTransaction;
+    private String commitTime;
+    private long position;
+    private long changesEmitted;
+
+    // protocol 2: the in-progress transaction whose segment is being received, 0 outside a segment
+    private int streamingXid;
+
+    public ReplicationCapture(ReplicationStream stream, RelationCache relations, ChangeRecordWriter records,
+            Checkpoints checkpoints, StreamedTransactions streamed, TruncateHandler truncates, AirbyteOutput out) {
+        this.stream = stream;
+        this.relations = relations;
+        this.records = records;
+        this.checkpoints = checkpoints;
+        this.streamed = streamed;
+        this.truncates = truncates;
+        this.out = out;
+        this.position = checkpoints.state().position();
+    }
+
+    public long changesEmitted() {
+        return changesEmitted;
+    }
+
+    /**
+     * Streams until the position reaches {@code target} (unsigned; pass -1 to stream until {@code stop}
+     * says so), then emits a final state.
+     */
+    public void run(long target, BooleanSupplier stop) {
+        long idleSleep = 100_000L;
+        long lastSolicit = 0;
+        try {
+            while (true) {
+                ByteBuffer buf = stream.poll();
+                if (buf != null) {
+                    idleSleep = 100_000L;
+                    handle(buf.array(), buf.arrayOffset() + buf.position(), buf.remaining(), stream.lastReceivedLsn());
+                    if (!inTransaction && streamingXid == 0 && reached(target)) {
+                        break;
+                    }
+                    continue;
+                }
+                // Nothing waiting: the server has sent all it has. Between transactions, its keepalive
+                // position is a safe place to resume from.
+                out.flush();
+                if (!inTransaction && streamingXid == 0) {
+                    long received = stream.lastReceivedLsn();
+                    if (Lsn.compare(received, position) > 0) {
+                        position = received;
+                        checkpoints.update(checkpoints.state().withPosition(position));
+                    }
+                    if (reached(target) || stop.getAsBoolean()) {
+                        break;
+                    }
+                    checkpoints.emitIfDue();
+                }
+                long now = System.nanoTime();
+                if (target != -1 && now - lastSolicit > SOLICIT_INTERVAL_NANOS) {
+                    // A status update makes a caught-up walsender answer with a keepalive carrying its position.
+                    stream.sendStatus();
+                    lastSolicit = now;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(idleSleep);
+                idleSleep = Math.min(IDLE_SLEEP_MAX_NANOS, idleSleep * 2);
+            }
+        } catch (SQLException e) {
+            throw replicationFailed(e);
+        }
+        checkpoints.emit();
+    }
+
+    private boolean reached(long target) {
+        return target != -1 && Lsn.compare(position, target) >= 0;
+    }
+
+    private void handle(byte[] bytes, int offset, int length, long lsn) throws SQLException {
+        if (streamingXid != 0 && bytes[offset] != 'E' && bytes[offset] != 'S') {
+            int xid = decoder.streamedXid(bytes, offset, length);
+            streamed.append(streamingXid, xid, lsn, bytes, offset, length);
+            return;
+        }
+        PgOutputMessage msg = decoder.decode(bytes, offset, length, false);
+        apply(msg, lsn);
+    }
+
+    private void apply(PgOutputMessage msg, long lsn) {
+        switch (msg) {
+            case PgOutputMessage.Begin b -> {
+                inTransaction = true;
+                commitTime = PgTimestamps.toRfc3339(b.commitTimeMicros());
+            }
+            case PgOutputMessage.Commit c -> {
+                inTransaction = false;
+                commit(c.endLsn());
+            }
+            case PgOutputMessage.Relation r -> relations.onRelation(r);
+            case PgOutputMessage.Insert i -> {
+                CapturedTable t = relations.get(i.relationId());
+                if (t != null) {
+                    emit(t, i.newTuple(), false, lsn, false);
+                }
+            }
+            case PgOutputMessage.Update u -> {
+                CapturedTable t = relations.get(u.relationId());
+                if (t != null) {
+                    if (t.keyChanged(u.oldTuple(), u.newTuple())) {
+                        // The key changed: downstream the row under the old key must disappear.
+                        emit(t, u.oldTuple(), u.oldKind() == 'K', lsn, true);
+                    }
+                    emit(t, u.newTuple(), false, lsn, false);
+                }
+            }
+            case PgOutputMessage.Delete d -> {
+                CapturedTable t = relations.get(d.relationId());
+                if (t != null) {
+                    emit(t, d.oldTuple(), d.oldKind() == 'K', lsn, true);
+                }
+            }
+            case PgOutputMessage.Truncate tr -> truncates.onTruncate(tr, relations, lsn, commitTime);
+            case PgOutputMessage.StreamStart s -> streamingXid = s.xid();
+            case PgOutputMessage.StreamStop s -> streamingXid = 0;
+            case PgOutputMessage.StreamAbort a -> streamed.abort(a.xid(), a.subXid());
+            case PgOutputMessage.StreamCommit c -> {
+                commitTime = PgTimestamps.toRfc3339(c.commitTimeMicros());
+                inTransaction = true;
+                try {
+                    streamed.replay(c.xid(), (changeLsn, bytes, off, len) ->
+                            apply(decoder.decode(bytes, off, len, true), changeLsn));
+                } catch (RuntimeException e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw ConnectorException.system("Replaying streamed transaction " + Integer.toUnsignedString(c.xid())
+                            + " failed", e);
+                }
+                inTransaction = false;
+                commit(c.endLsn());
+            }
+            case PgOutputMessage.Origin o -> { }
+            case PgOutputMessage.Type t -> { }
+            case PgOutputMessage.LogicalMessage m -> { }
+        }
+    }
+
+    private void emit(CapturedTable t, io.sourcepostgres.pgoutput.TupleData tuple, boolean keyOnly, long lsn, boolean delete) {
+        records.write(t, tuple, keyOnly, lsn, commitTime, delete, System.currentTimeMillis());
+        checkpoints.countRecord();
+        changesEmitted++;
+    }
+
+    private void commit(long endLsn) {
+        if (Lsn.compare(endLsn, position) > 0) {
+            position = endLsn;
+        }
+        checkpoints.update(checkpoints.state().withPosition(position));
+        checkpoints.committed();
+    }
+
+    private static ConnectorException replicationFailed(SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (state.startsWith("08") || state.startsWith("57P")) {
+            return ConnectorException.transientError("The replication connection failed: " + e.getMessage()
+                    + ". The next run resumes from the last emitted state.", e);
+        }
+        return ConnectorException.system("Reading the replication stream failed: " + e.getMessage(), e);
+    }
+
+    void logProgress() {
+        out.log(LogLevel.INFO, "Replication at " + Lsn.format(position) + ", " + changesEmitted + " changes emitted");
+    }
+}

@@ -1,0 +1,161 @@
+package io.sourcepostgres.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * One isolated capture for a test: its own database, slot and publication on a cluster, a config for the
+ * connector, a catalog of chosen tables, and the state carried from run to run as an orchestrator would.
+ * {@link #close()} drops the slot.
+ */
+public final class CaptureFixture implements AutoCloseable {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    public final PostgresCluster pg;
+    public final String database;
+    public final String slot;
+    public final String publication;
+    private final ObjectNode config;
+    private final List<String[]> tables = new ArrayList<>();
+    private JsonNode state;
+
+    public CaptureFixture(PostgresCluster pg) {
+        this.pg = pg;
+        this.database = pg.createDatabase("cap");
+        String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+        this.slot = "slot_" + suffix;
+        this.publication = "pub_" + suffix;
+        this.config = MAPPER.createObjectNode();
+        config.put("connectionURI", pg.uri("postgres", null, database));
+        config.put("slot_name", slot);
+        config.put("publication_name", publication);
+    }
+
+    public ObjectNode config() {
+        return config;
+    }
+
+    /** Runs SQL in the fixture's database as superuser. */
+    public void sql(String... statements) {
+        pg.execute(database, statements);
+    }
+
+    /** Adds a table (schema, name) to the catalog as an incremental stream. */
+    public CaptureFixture capture(String schema, String table) {
+        tables.add(new String[] {schema, table});
+        return this;
+    }
+
+    public ObjectNode catalog() {
+        ObjectNode catalog = MAPPER.createObjectNode();
+        ArrayNode streams = catalog.putArray("streams");
+        for (String[] t : tables) {
+            ObjectNode s = streams.addObject();
+            ObjectNode stream = s.putObject("stream");
+            stream.put("name", t[1]);
+            stream.put("namespace", t[0]);
+            stream.putObject("json_schema").put("type", "object");
+            stream.putArray("supported_sync_modes").add("full_refresh").add("incremental");
+            s.put("sync_mode", "incremental");
+            s.put("destination_sync_mode", "append_dedup");
+        }
+        return catalog;
+    }
+
+    public JsonNode state() {
+        return state;
+    }
+
+    public void setState(JsonNode newState) {
+        this.state = newState;
+    }
+
+    /** Runs read in-process with the carried state, and carries its last STATE forward. */
+    public ConnectorRun read() {
+        return remember(Connector.run(args()));
+    }
+
+    /** Runs read through the real launcher as a process. */
+    public ConnectorRun launch(long timeoutSeconds) {
+        return remember(Connector.launch(timeoutSeconds, args()));
+    }
+
+    public String[] args() {
+        List<String> args = new ArrayList<>(List.of("read", "--config", Connector.file(config).toString(),
+                "--catalog", Connector.file(catalog()).toString()));
+        if (state != null) {
+            args.add("--state");
+            args.add(Connector.file(state).toString());
+        }
+        return args.toArray(String[]::new);
+    }
+
+    private ConnectorRun remember(ConnectorRun run) {
+        List<JsonNode> states = run.states();
+        if (!states.isEmpty()) {
+            state = states.get(states.size() - 1);
+        }
+        return run;
+    }
+
+    /** The slot's confirmed_flush_lsn as text, or null when the slot does not exist. */
+    public String slotConfirmedFlush() {
+        return scalar("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
+    }
+
+    public String scalar(String sql) {
+        try (Connection c = pg.connect(database); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static long lsn(String text) {
+        return io.sourcepostgres.pgoutput.Lsn.parse(text);
+    }
+
+    public Path configFile() {
+        return Connector.file(config);
+    }
+
+    @Override
+    public void close() {
+        pg.execute("postgres",
+                "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '" + slot
+                        + "' AND active_pid IS NOT NULL");
+        for (int i = 0; i < 50; i++) {
+            String active = scalarIn("postgres", "SELECT active::text FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
+            if (active == null) {
+                return;
+            }
+            if ("false".equals(active)) {
+                pg.execute("postgres", "SELECT pg_drop_replication_slot('" + slot + "')");
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private String scalarIn(String db, String sql) {
+        try (Connection c = pg.connect(db); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+        }
+    }
+}
