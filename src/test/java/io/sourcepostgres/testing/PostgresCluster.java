@@ -171,11 +171,11 @@ public final class PostgresCluster implements AutoCloseable {
             args.add(hba);
         }
         String output = script(args.toArray(String[]::new));
-        for (String line : output.split("\n")) {
-            if (line.startsWith("port=")) {
-                return Integer.parseInt(line.substring(5).trim());
-            }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)port=(\\d+)\\s*$").matcher(output);
+        if (m.find()) {
+            return Integer.parseInt(m.group(1));
         }
+        script("destroy", dir.toString());
         throw new IllegalStateException("pg-cluster printed no port: " + output);
     }
 

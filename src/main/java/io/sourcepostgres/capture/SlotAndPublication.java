@@ -1,0 +1,98 @@
+package io.sourcepostgres.capture;
+
+import io.sourcepostgres.airbyte.AirbyteOutput;
+import io.sourcepostgres.airbyte.ConnectorException;
+import io.sourcepostgres.airbyte.LogLevel;
+import io.sourcepostgres.config.ConnectorConfig;
+import io.sourcepostgres.postgres.Publications;
+import io.sourcepostgres.postgres.ReplicationSlot;
+import io.sourcepostgres.postgres.ReplicationSlots;
+import io.sourcepostgres.postgres.ServerInfo;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Optional;
+
+/**
+ * Makes sure the publication and the slot a read needs exist and are usable, creating them when the
+ * configuration allows (and saying so), refusing with the fix otherwise.
+ */
+final class SlotAndPublication {
+    private SlotAndPublication() {}
+
+    static CaptureRun.Prepared prepare(Connection query, ConnectorConfig config, ServerInfo server, AirbyteOutput out)
+            throws SQLException {
+        if (!"logical".equals(server.walLevel())) {
+            throw ConnectorException.config("wal_level is '" + server.walLevel() + "', but logical replication needs "
+                    + "'logical'. Run ALTER SYSTEM SET wal_level = logical; and restart the server.");
+        }
+        if (Publications.find(query, config.publicationName()).isEmpty()) {
+            if (!config.createPublication()) {
+                throw ConnectorException.config("Publication \"" + config.publicationName() + "\" does not exist and "
+                        + "create_publication is false. Run CREATE PUBLICATION \"" + config.publicationName()
+                        + "\" FOR ALL TABLES; (or FOR TABLE ...), or set create_publication to true.");
+            }
+            Publications.createForAllTables(query, config.publicationName());
+            out.log(LogLevel.INFO, "Created publication \"" + config.publicationName() + "\" FOR ALL TABLES");
+        }
+        Optional<ReplicationSlot> existing = ReplicationSlots.find(query, config.slotName());
+        ReplicationSlot slot;
+        if (existing.isEmpty()) {
+            if (!config.createSlot()) {
+                throw ConnectorException.config("Replication slot \"" + config.slotName() + "\" does not exist and "
+                        + "create_slot is false. Run SELECT pg_create_logical_replication_slot('" + config.slotName()
+                        + "', 'pgoutput'); or set create_slot to true.");
+            }
+            slot = ReplicationSlots.createPgoutput(query, config.slotName());
+            out.log(LogLevel.INFO, "Created replication slot \"" + config.slotName() + "\" (pgoutput) at "
+                    + slot.confirmedFlushLsn());
+        } else {
+            slot = awaitInactive(query, existing.get());
+        }
+        verify(slot, config, server);
+        return new CaptureRun.Prepared(slot);
+    }
+
+    /**
+     * A capture that was just killed leaves its walsender behind for a moment, until the server notices
+     * the closed socket: give it a few seconds before calling the slot busy.
+     */
+    private static ReplicationSlot awaitInactive(Connection query, ReplicationSlot slot) throws SQLException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (slot.active() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            slot = ReplicationSlots.find(query, slot.name()).orElse(slot);
+        }
+        return slot;
+    }
+
+    private static void verify(ReplicationSlot slot, ConnectorConfig config, ServerInfo server) {
+        String name = config.slotName();
+        if (!slot.isLogical() || !ReplicationSlot.PGOUTPUT.equals(slot.plugin())) {
+            throw ConnectorException.config("Replication slot \"" + name + "\" is a " + slot.slotType() + " slot with plugin "
+                    + slot.plugin() + ", not a logical pgoutput slot. Choose another slot_name, or drop it: "
+                    + "SELECT pg_drop_replication_slot('" + name + "');");
+        }
+        if (!server.database().equals(slot.database())) {
+            throw ConnectorException.config("Replication slot \"" + name + "\" belongs to database \"" + slot.database()
+                    + "\", not \"" + server.database() + "\". Choose another slot_name for this database.");
+        }
+        if (slot.hasLostWal()) {
+            throw ConnectorException.config("Replication slot \"" + name + "\" was invalidated (wal_status = lost): the "
+                    + "server removed WAL it still needed, so changes are gone. Drop it (SELECT pg_drop_replication_slot('"
+                    + name + "');), then run without state to backfill again; raise max_slot_wal_keep_size to prevent it.");
+        }
+        if (slot.active()) {
+            throw ConnectorException.config("Replication slot \"" + name + "\" is in use by process " + slot.activePid()
+                    + ". Another capture may be reading it: stop it, or terminate it with SELECT pg_terminate_backend("
+                    + slot.activePid() + "); if it is stale. Two captures must never share a slot.");
+        }
+        if (slot.confirmedFlushLsn() == null) {
+            throw ConnectorException.config("Replication slot \"" + name + "\" has no confirmed position yet. Retry.");
+        }
+    }
+}
