@@ -240,8 +240,7 @@ public final class Prerequisites {
                             ? "no SELECT, no USAGE on its schema" : !t.select() ? "no SELECT" : "no USAGE on its schema"),
                     "Grant access as the tables' owner or a superuser: " + String.join(" ", grants)));
         }
-        List<TableAccess> filtered = unreadable.stream()
-                .filter(t -> t.schemaUsage() && t.select() && t.rowSecurityApplies()).toList();
+        List<TableAccess> filtered = unreadable.stream().filter(TableAccess::rowSecurityApplies).toList();
         if (!filtered.isEmpty()) {
             problems.add(new Problem("Row-level security policies hide rows of " + filtered.size() + " published table"
                     + (filtered.size() == 1 ? "" : "s") + " from user " + user + ", so a backfill would miss rows: "

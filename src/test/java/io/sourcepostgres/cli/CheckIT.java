@@ -15,7 +15,10 @@ import io.sourcepostgres.testing.ConnectorRun;
 import io.sourcepostgres.testing.PostgresCluster;
 import io.sourcepostgres.testing.PostgresExtension;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -137,6 +140,43 @@ class CheckIT {
                     .contains("127.0.0.1:" + silent.getLocalPort())
                     .contains("timed out after 2 s")
                     .contains("connect_timeout_seconds");
+        }
+    }
+
+    @Test
+    void serverWhoseListenQueueIsFullFailsWithinSecondsNotMinutes() throws Exception {
+        // Once the accept queue is full the kernel drops further SYNs, so the TCP connect itself hangs, as
+        // with a firewall that drops packets.
+        List<Socket> fillers = new ArrayList<>();
+        try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), full.getLocalPort());
+            boolean queueFull = false;
+            for (int i = 0; i < 16 && !queueFull; i++) {
+                Socket s = new Socket();
+                fillers.add(s);
+                try {
+                    s.connect(address, 500);
+                } catch (SocketTimeoutException e) {
+                    queueFull = true;
+                }
+            }
+            assertThat(queueFull).as("the listen queue filled up").isTrue();
+            ObjectNode config = rawConfig("postgres://capture@127.0.0.1:" + full.getLocalPort() + "/appdb");
+            config.put("connect_timeout_seconds", 2);
+
+            long start = System.nanoTime();
+            JsonNode status = check(config);
+            long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+
+            assertThat(seconds).as("check returned after %d s", seconds).isLessThan(10);
+            assertThat(status.get("status").asText()).isEqualTo("FAILED");
+            assertThat(status.get("message").asText())
+                    .contains("127.0.0.1:" + full.getLocalPort())
+                    .contains("timed out after 2 s");
+        } finally {
+            for (Socket s : fillers) {
+                s.close();
+            }
         }
     }
 
@@ -441,6 +481,7 @@ class CheckIT {
     void missingConfigFileIsAConfigError() throws Exception {
         Path missing = Files.createTempDirectory("check").resolve("absent.json");
         ConnectorRun run = io.sourcepostgres.testing.Connector.run("check", "--config", missing.toString());
+        CheckRuns.assertNoPassword(run);
 
         assertConfigError(run, "does not exist");
         assertThat(run.error().get("message").asText()).contains(missing.toString());
