@@ -171,10 +171,11 @@ public final class PostgresCluster implements AutoCloseable {
             args.add(hba);
         }
         String output = script(args.toArray(String[]::new));
-        for (String line : output.split("\n")) {
-            if (line.startsWith("port=")) {
-                return Integer.parseInt(line.substring(5).trim());
-            }
+        // Not anchored at the line start: when the script first fetches a version, Maven's colour reset codes
+        // (stderr, merged here) land in front of "port=".
+        java.util.regex.Matcher port = java.util.regex.Pattern.compile("port=(\\d+)\\s*$").matcher(output);
+        if (port.find()) {
+            return Integer.parseInt(port.group(1));
         }
         throw new IllegalStateException("pg-cluster printed no port: " + output);
     }
