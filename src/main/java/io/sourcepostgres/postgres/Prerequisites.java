@@ -87,6 +87,9 @@ public final class Prerequisites {
 
     /** All problems in one text: the problem itself when there is one, a numbered list otherwise. */
     public static String describe(List<Problem> problems) {
+        if (problems.isEmpty()) {
+            return "No problems found.";
+        }
         if (problems.size() == 1) {
             return problems.get(0).message();
         }
