@@ -1,6 +1,7 @@
 package io.sourcepostgres.cli;
 
 import io.sourcepostgres.airbyte.AirbyteOutput;
+import io.sourcepostgres.config.ConnectionUri;
 import io.sourcepostgres.config.ConnectorConfig;
 import io.sourcepostgres.config.InputFiles;
 import java.nio.file.Path;
@@ -18,7 +19,9 @@ final class ConfigOption {
             out.secrets().register(json.path("password").isTextual() ? json.get("password").asText() : null);
             if (json.path("connectionURI").isTextual()) {
                 try {
-                    out.secrets().register(io.sourcepostgres.config.ConnectionUri.parse(json.get("connectionURI").asText()).password());
+                    ConnectionUri uri = ConnectionUri.parse(json.get("connectionURI").asText());
+                    out.secrets().register(uri.password());
+                    out.secrets().register(uri.parameter("sslpassword"));
                 } catch (RuntimeException ignored) {
                     // an unparsable URI is reported by validation below
                 }

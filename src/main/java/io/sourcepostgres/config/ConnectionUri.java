@@ -36,6 +36,9 @@ public record ConnectionUri(
             "sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword", "application_name",
             "connect_timeout", "options", "target_session_attrs", "keepalives", "keepalives_idle");
 
+    /** Parameters whose value is a secret: never shown. */
+    private static final Set<String> SECRET_PARAMETERS = Set.of("sslpassword");
+
     private static final Set<String> SSL_MODES =
             Set.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
 
@@ -71,6 +74,16 @@ public record ConnectionUri(
         if (at >= 0) {
             userInfo = rest.substring(0, at);
             rest = rest.substring(at + 1);
+        }
+
+        if (userInfo == null && !namesUserParameter(query)
+                && ((path != null && path.indexOf('@') >= 0) || (query != null && query.indexOf('@') >= 0))) {
+            // No '@' before the first '/' or '?', but one after it: almost surely a user name or password with an
+            // unencoded '/' or '?'. Parsing on would quote pieces of the password in its error messages.
+            throw ConnectorException.config("connectionURI cannot be split into user, host and database: a '/', '?'"
+                    + " or '@' inside the user name or password must be written percent-encoded (percent-encode"
+                    + " '/' as %2F, '?' as %3F, '@' as %40, ':' as %3A, '%' as %25), or leave the password out of the"
+                    + " URI and give it in the password setting.");
         }
 
         String user = null;
@@ -159,8 +172,23 @@ public record ConnectionUri(
 
     @Override
     public String toString() {
+        StringBuilder query = new StringBuilder();
+        new java.util.TreeMap<>(parameters).forEach((name, value) -> query.append(query.length() == 0 ? "?" : "&")
+                .append(name).append('=').append(SECRET_PARAMETERS.contains(name) ? "****" : value));
         return "postgres://" + user + (password == null ? "" : ":****") + "@" + describeHosts() + "/" + database
-                + (parameters.isEmpty() ? "" : "?" + parameters);
+                + query;
+    }
+
+    private static boolean namesUserParameter(String query) {
+        if (query == null) {
+            return false;
+        }
+        for (String pair : query.split("&")) {
+            if (pair.startsWith("user=")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static List<HostPort> parseHosts(String spec, String portList) {
@@ -232,13 +260,12 @@ public record ConnectionUri(
         if (port == null || port.isEmpty()) {
             return DEFAULT_PORT;
         }
-        try {
+        // Digits only: Integer.parseInt would also take "+5432", which libpq rejects.
+        if (port.matches("[0-9]{1,5}")) {
             int p = Integer.parseInt(port);
             if (p >= 1 && p <= 65535) {
                 return p;
             }
-        } catch (NumberFormatException ignored) {
-            // reported below
         }
         throw ConnectorException.config("connectionURI port '" + port + "' is not a number between 1 and 65535.");
     }
@@ -258,8 +285,13 @@ public record ConnectionUri(
                 bytes.write(Character.digit(s.charAt(i + 1), 16) * 16 + Character.digit(s.charAt(i + 2), 16));
                 i += 2;
             } else {
-                byte[] b = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+                // The whole run up to the next escape at once: a character outside the Basic Multilingual Plane is
+                // two chars, and encoding either half alone would turn it into '?'.
+                int end = s.indexOf('%', i);
+                end = end < 0 ? s.length() : end;
+                byte[] b = s.substring(i, end).getBytes(StandardCharsets.UTF_8);
                 bytes.write(b, 0, b.length);
+                i = end - 1;
             }
         }
         return bytes.toString(StandardCharsets.UTF_8);

@@ -41,7 +41,26 @@ public final class ConnectFailures {
             case "3D000":
                 return ConnectorException.config("Database \"" + db + "\" does not exist on " + where
                         + ". Check the database name in connectionURI.", e);
+            case "42501":
+                if (server.contains("WAL sender") || server.contains("walsender")) {
+                    return ConnectorException.config("User \"" + user + "\" may not open a replication connection ("
+                            + server + "). Grant it as a superuser: ALTER ROLE " + Sql.identifier(user)
+                            + " WITH REPLICATION; (on Amazon RDS/Aurora: GRANT rds_replication TO "
+                            + Sql.identifier(user) + ";)", e);
+                }
+                if (server.contains("database")) {
+                    return ConnectorException.config("User \"" + user + "\" may not connect to database \"" + db
+                            + "\" (" + server + "). Grant it: GRANT CONNECT ON DATABASE " + Sql.identifier(db)
+                            + " TO " + Sql.identifier(user) + ";", e);
+                }
+                return ConnectorException.config("User \"" + user + "\" was refused by the server at " + where + ": "
+                        + server + ". Grant the missing privilege to the user.", e);
             case "53300":
+                if (server.contains("max_wal_senders")) {
+                    return ConnectorException.transientError("Every WAL sender of the server at " + where
+                            + " is taken (" + server + "). Stop an unused replication client, or raise"
+                            + " max_wal_senders in postgresql.conf and restart the server.", e);
+                }
                 return ConnectorException.transientError("The server at " + where + " has no free connection slots ("
                         + server + "). Retry later, or raise max_connections.", e);
             case "57P03":

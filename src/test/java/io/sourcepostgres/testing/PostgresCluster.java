@@ -171,9 +171,11 @@ public final class PostgresCluster implements AutoCloseable {
             args.add(hba);
         }
         String output = script(args.toArray(String[]::new));
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)port=(\\d+)\\s*$").matcher(output);
-        if (m.find()) {
-            return Integer.parseInt(m.group(1));
+        // Not anchored at the line start: when the script first fetches a version, Maven's colour reset codes
+        // (stderr, merged here) land in front of "port=".
+        java.util.regex.Matcher port = java.util.regex.Pattern.compile("(?m)port=(\\d+)\\s*$").matcher(output);
+        if (port.find()) {
+            return Integer.parseInt(port.group(1));
         }
         script("destroy", dir.toString());
         throw new IllegalStateException("pg-cluster printed no port: " + output);

@@ -1,0 +1,70 @@
+package io.sourcepostgres.postgres;
+
+import io.sourcepostgres.airbyte.ConnectorException;
+import io.sourcepostgres.airbyte.StreamId;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Finds and creates publications in the connection's database, and lists the tables they publish. */
+public final class Publications {
+    private Publications() {}
+
+    public static Optional<Publication> find(Connection c, String name) throws SQLException {
+        // pubviaroot arrived in PostgreSQL 13.
+        String viaRoot = c.getMetaData().getDatabaseMajorVersion() >= 13 ? "pubviaroot" : "false";
+        String sql = "SELECT pubname, puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, " + viaRoot
+                + " FROM pg_catalog.pg_publication WHERE pubname = ?";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new Publication(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3),
+                        rs.getBoolean(4), rs.getBoolean(5), rs.getBoolean(6), rs.getBoolean(7)));
+            }
+        }
+    }
+
+    /**
+     * Creates the publication FOR ALL TABLES (which needs a superuser) and returns it. If another process
+     * created it meanwhile, returns that one.
+     */
+    public static Publication createForAllTables(Connection c, String name) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("CREATE PUBLICATION " + Sql.identifier(name) + " FOR ALL TABLES");
+        } catch (SQLException e) {
+            if ("42501".equals(e.getSQLState())) {
+                throw ConnectorException.config("Not allowed to create publication " + Sql.identifier(name) + ": "
+                        + e.getMessage() + ". Have a superuser run CREATE PUBLICATION " + Sql.identifier(name)
+                        + " FOR ALL TABLES; (or, as the tables' owner, CREATE PUBLICATION " + Sql.identifier(name)
+                        + " FOR TABLE <schema>.<table>, ...;).", e);
+            }
+            if (!"42710".equals(e.getSQLState())) {
+                throw e;
+            }
+        }
+        return find(c, name).orElseThrow(() -> new SQLException("publication " + name + " vanished right after creation"));
+    }
+
+    /** The tables the publication publishes now, by schema and name. */
+    public static List<StreamId> tables(Connection c, String name) throws SQLException {
+        List<StreamId> tables = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT schemaname, tablename"
+                + " FROM pg_catalog.pg_publication_tables WHERE pubname = ? ORDER BY schemaname, tablename")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    tables.add(new StreamId(rs.getString(1), rs.getString(2)));
+                }
+            }
+        }
+        return tables;
+    }
+}

@@ -1,0 +1,136 @@
+package io.sourcepostgres.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sourcepostgres.airbyte.ConnectorException;
+import io.sourcepostgres.airbyte.FailureType;
+import io.sourcepostgres.testing.PostgresCluster;
+import io.sourcepostgres.testing.PostgresExtension;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.util.Properties;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.postgresql.PGConnection;
+import org.postgresql.PGProperty;
+import org.postgresql.replication.LogSequenceNumber;
+import org.postgresql.replication.PGReplicationStream;
+
+@ExtendWith(PostgresExtension.class)
+class ReplicationSlotsIT {
+
+    @Test
+    void createFindAndDropAPgoutputSlot(PostgresCluster pg) throws Exception {
+        String db = pg.createDatabase("slots");
+        String name = slotName();
+        try (Connection c = pg.connect(db)) {
+            assertThat(ReplicationSlots.find(c, name)).isEmpty();
+            int before = ReplicationSlots.count(c);
+
+            ReplicationSlot slot = ReplicationSlots.createPgoutput(c, name);
+
+            assertThat(slot.name()).isEqualTo(name);
+            assertThat(slot.plugin()).isEqualTo("pgoutput");
+            assertThat(slot.slotType()).isEqualTo("logical");
+            assertThat(slot.isLogical()).isTrue();
+            assertThat(slot.database()).isEqualTo(db);
+            assertThat(slot.active()).isFalse();
+            assertThat(slot.activePid()).isNull();
+            assertThat(slot.confirmedFlushLsn()).isNotNull().isNotEqualTo(LogSequenceNumber.INVALID_LSN);
+            assertThat(slot.restartLsn()).isNotNull();
+            assertThat(slot.restartLsn().asLong()).isLessThanOrEqualTo(slot.confirmedFlushLsn().asLong());
+            if (pg.majorVersion() >= 13) {
+                assertThat(slot.walStatus()).isEqualTo("reserved");
+            } else {
+                assertThat(slot.walStatus()).as("PostgreSQL 12 has no wal_status").isNull();
+            }
+            assertThat(slot.hasLostWal()).isFalse();
+            assertThat(ReplicationSlots.find(c, name)).contains(slot);
+            assertThat(ReplicationSlots.count(c)).isEqualTo(before + 1);
+
+            ReplicationSlots.drop(c, name);
+
+            assertThat(ReplicationSlots.find(c, name)).isEmpty();
+        }
+    }
+
+    @Test
+    void aPhysicalSlotHasNoPluginAndNoDatabase(PostgresCluster pg) throws Exception {
+        String name = slotName();
+        try (Connection c = pg.connect()) {
+            pg.execute("postgres", "SELECT pg_create_physical_replication_slot('" + name + "')");
+            try {
+                ReplicationSlot slot = ReplicationSlots.find(c, name).orElseThrow();
+                assertThat(slot.isLogical()).isFalse();
+                assertThat(slot.slotType()).isEqualTo("physical");
+                assertThat(slot.plugin()).isNull();
+                assertThat(slot.database()).isNull();
+                assertThat(slot.confirmedFlushLsn()).isNull();
+            } finally {
+                ReplicationSlots.drop(c, name);
+            }
+        }
+    }
+
+    @Test
+    void creatingAnExistingSlotOrDroppingAMissingOneAreConfigErrors(PostgresCluster pg) throws Exception {
+        String name = slotName();
+        try (Connection c = pg.connect()) {
+            ReplicationSlots.createPgoutput(c, name);
+            try {
+                assertThatThrownBy(() -> ReplicationSlots.createPgoutput(c, name))
+                        .isInstanceOfSatisfying(ConnectorException.class,
+                                e -> assertThat(e.failureType()).isEqualTo(FailureType.CONFIG_ERROR))
+                        .hasMessageContaining("'" + name + "' already exists");
+            } finally {
+                ReplicationSlots.drop(c, name);
+            }
+            assertThatThrownBy(() -> ReplicationSlots.drop(c, name))
+                    .isInstanceOf(ConnectorException.class)
+                    .hasMessageContaining("'" + name + "' does not exist");
+        }
+    }
+
+    @Test
+    void aSlotInUseCannotBeDroppedAndShowsWhoHoldsIt(PostgresCluster pg) throws Exception {
+        String db = pg.createDatabase("slots");
+        String name = slotName();
+        pg.execute(db, "CREATE PUBLICATION p FOR ALL TABLES");
+        try (Connection c = pg.connect(db)) {
+            ReplicationSlots.createPgoutput(c, name);
+            try (Connection replication = replicationConnection(pg, db);
+                    PGReplicationStream stream = replication.unwrap(PGConnection.class).getReplicationAPI()
+                            .replicationStream().logical().withSlotName(name)
+                            .withSlotOption("proto_version", "1").withSlotOption("publication_names", "p").start()) {
+                ReplicationSlot held = ReplicationSlots.find(c, name).orElseThrow();
+                assertThat(held.active()).isTrue();
+                assertThat(held.activePid()).isPositive();
+
+                assertThatThrownBy(() -> ReplicationSlots.drop(c, name))
+                        .isInstanceOfSatisfying(ConnectorException.class,
+                                e -> assertThat(e.failureType()).isEqualTo(FailureType.TRANSIENT_ERROR))
+                        .hasMessageContaining("in use by another connection");
+            }
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (ReplicationSlots.find(c, name).orElseThrow().active() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            ReplicationSlots.drop(c, name);
+        }
+    }
+
+    static Connection replicationConnection(PostgresCluster pg, String db) throws Exception {
+        Properties p = new Properties();
+        PGProperty.USER.set(p, "postgres");
+        PGProperty.REPLICATION.set(p, "database");
+        PGProperty.PREFER_QUERY_MODE.set(p, "simple");
+        PGProperty.ASSUME_MIN_SERVER_VERSION.set(p, "10");
+        return DriverManager.getConnection(pg.jdbcUrl(db), p);
+    }
+
+    private static String slotName() {
+        return "slot_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+    }
+}
