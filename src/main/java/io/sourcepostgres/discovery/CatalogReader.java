@@ -94,10 +94,17 @@ final class CatalogReader {
         this.connection = connection;
     }
 
-    /** Reads the catalog; {@code only}, when not null, limits it to those streams. */
+    /**
+     * Reads the catalog; {@code only}, when not null, limits it to those streams. On a connection in
+     * autocommit mode the queries run in a repeatable-read transaction of their own; otherwise they run in
+     * the caller's transaction (whose snapshot they then share) and leave it open.
+     */
     static TableCatalog read(Connection connection, String publicationName, Collection<StreamId> only)
             throws SQLException {
         boolean autoCommit = connection.getAutoCommit();
+        if (!autoCommit) {
+            return new CatalogReader(connection).read(publicationName, only);
+        }
         int isolation = connection.getTransactionIsolation();
         connection.setAutoCommit(false);
         connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);

@@ -36,7 +36,11 @@ public final class TableCatalog {
         }
     }
 
-    /** Reads every capturable table of the connection's database. */
+    /**
+     * Reads every capturable table of the connection's database. On a connection in autocommit mode the
+     * catalog is read in a repeatable-read transaction of its own, so that all its parts describe the same
+     * moment; inside the caller's transaction it shares that transaction's snapshot and leaves it open.
+     */
     public static TableCatalog read(Connection connection, String publicationName) {
         return read(connection, publicationName, null);
     }

@@ -94,6 +94,8 @@ class DiscoverIT {
                 "CREATE PUBLICATION flow_publication FOR TABLE \"MixedCase\", keyed, \"order\".\"select\", logs_a, "
                         + (partitionedTablesPublishable ? "events" : "events_2024, events_2025_h1, events_default"),
                 "CREATE PUBLICATION all_tables FOR ALL TABLES",
+                // PostgreSQL 12 and 13 store md5 by default, which the harness's scram-only pg_hba.conf refuses
+                "SET password_encryption = 'scram-sha-256'",
                 "CREATE ROLE " + role + " LOGIN PASSWORD 'reader-pw'",
                 "GRANT USAGE ON SCHEMA \"order\", \"Sch \"\"ema\"\" 日本\", \"" + LONG_SCHEMA + "\" TO " + role,
                 "GRANT SELECT ON ALL TABLES IN SCHEMA public, \"order\", \"Sch \"\"ema\"\" 日本\", \"" + LONG_SCHEMA
@@ -289,5 +291,41 @@ class DiscoverIT {
         assertThat(run.ofType("LOG")).anySatisfy(log -> assertThat(log.get("log").get("message").asText())
                 .startsWith("Discovered 18 tables; ")
                 .contains("not in publication \"flow_publication\""));
+    }
+
+    @Test
+    void theSqlTheDescriptionsSuggestFixesWhatTheyDescribe() {
+        String db = pg.createDatabase("fixes");
+        String user = "fixer_" + db.substring(db.length() - 10);
+        pg.execute(db,
+                "CREATE SCHEMA \"Odd \"\"schema\"\"\"",
+                "CREATE TABLE \"Odd \"\"schema\"\"\".\"Weird \"\"Name\"\"\" (id int PRIMARY KEY)",
+                "CREATE UNLOGGED TABLE \"Un \"\"logged\"\"\" (id int PRIMARY KEY)",
+                "CREATE TABLE parted (id int PRIMARY KEY) PARTITION BY LIST (id)",
+                "CREATE TABLE parted_1 PARTITION OF parted FOR VALUES IN (1)",
+                "CREATE TABLE parted_2 PARTITION OF parted FOR VALUES IN (2)",
+                "CREATE PUBLICATION flow_publication FOR TABLE parted_1",
+                "SET password_encryption = 'scram-sha-256'",
+                "CREATE ROLE " + user + " LOGIN PASSWORD 'fixer-pw'");
+        try {
+            var asUser = config(pg, db, user, "fixer-pw");
+            JsonNode before = discover(asUser);
+            List<String> fixes = new java.util.ArrayList<>();
+            for (JsonNode s : before.get("streams")) {
+                assertThat(description(s)).as(s.toString()).isNotEmpty();
+                var statements = java.util.regex.Pattern.compile("(?:ALTER|GRANT) [^;]*;").matcher(description(s));
+                while (statements.find()) {
+                    fixes.add(statements.group());
+                }
+            }
+            assertThat(fixes).hasSizeGreaterThanOrEqualTo(6);
+            pg.execute(db, fixes.toArray(String[]::new));
+            for (JsonNode s : discover(asUser).get("streams")) {
+                assertThat(description(s)).as(s.get("name").asText()).isEmpty();
+            }
+        } finally {
+            pg.execute(db, "DROP OWNED BY " + user);
+            pg.execute("postgres", "DROP ROLE " + user);
+        }
     }
 }
