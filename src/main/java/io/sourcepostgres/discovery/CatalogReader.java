@@ -108,19 +108,24 @@ final class CatalogReader {
         int isolation = connection.getTransactionIsolation();
         connection.setAutoCommit(false);
         connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-        boolean done = false;
+        TableCatalog catalog;
         try {
-            TableCatalog catalog = new CatalogReader(connection).read(publicationName, only);
+            catalog = new CatalogReader(connection).read(publicationName, only);
             connection.commit();
-            done = true;
-            return catalog;
-        } finally {
-            if (!done) {
-                rollbackQuietly(connection);
+        } catch (SQLException | RuntimeException e) {
+            // the failure is what the caller must hear about, not a rollback on a broken connection
+            try {
+                connection.rollback();
+                connection.setTransactionIsolation(isolation);
+                connection.setAutoCommit(true);
+            } catch (SQLException suppressed) {
+                e.addSuppressed(suppressed);
             }
-            connection.setTransactionIsolation(isolation);
-            connection.setAutoCommit(autoCommit);
+            throw e;
         }
+        connection.setTransactionIsolation(isolation);
+        connection.setAutoCommit(true);
+        return catalog;
     }
 
     private TableCatalog read(String publicationName, Collection<StreamId> only) throws SQLException {
@@ -268,14 +273,6 @@ final class CatalogReader {
 
     private Array oidArray(Collection<Long> oids) throws SQLException {
         return connection.createArrayOf("int8", oids.toArray(Long[]::new));
-    }
-
-    private static void rollbackQuietly(Connection connection) {
-        try {
-            connection.rollback();
-        } catch (SQLException ignored) {
-            // the failure that brought us here is the one to report
-        }
     }
 
     private record TableRow(long oid, StreamId id, char relkind, char persistence, char replicaIdentity,

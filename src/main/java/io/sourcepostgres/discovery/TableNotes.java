@@ -55,9 +55,11 @@ final class TableNotes {
         List<String> clashes = table.columns().stream().map(ColumnInfo::name).filter(CdcFields.NAMES::contains)
                 .map(StreamId::quoteIdentifier).toList();
         if (!clashes.isEmpty()) {
-            notes.add("Column" + (clashes.size() > 1 ? "s " : " ") + String.join(", ", clashes)
-                    + " share" + (clashes.size() > 1 ? "" : "s") + " its name with a CDC metadata field, which this "
-                    + "schema describes instead; rename the column to capture it.");
+            notes.add(clashes.size() == 1
+                    ? "Column " + clashes.get(0) + " shares its name with a CDC metadata field, which this schema "
+                            + "describes instead; rename the column to capture it."
+                    : "Columns " + String.join(", ", clashes) + " share their names with CDC metadata fields, which "
+                            + "this schema describes instead; rename the columns to capture them.");
         }
         return notes;
     }

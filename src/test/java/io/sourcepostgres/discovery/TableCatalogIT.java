@@ -1,7 +1,10 @@
 package io.sourcepostgres.discovery;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sourcepostgres.airbyte.ConnectorException;
+import io.sourcepostgres.airbyte.FailureType;
 import io.sourcepostgres.airbyte.StreamId;
 import io.sourcepostgres.testing.PostgresCluster;
 import io.sourcepostgres.testing.PostgresExtension;
@@ -204,6 +207,16 @@ class TableCatalogIT {
             assertThat(c.unwrap(BaseConnection.class).getTransactionState()).isEqualTo(TransactionState.OPEN);
             c.rollback();
         }
+    }
+
+    @Test
+    void aLostConnectionIsATransientErrorThatSaysToRetry() throws Exception {
+        Connection c = pg.connect(database);
+        c.close();
+        assertThatThrownBy(() -> TableCatalog.read(c, "partial"))
+                .isInstanceOfSatisfying(ConnectorException.class,
+                        e -> assertThat(e.failureType()).isEqualTo(FailureType.TRANSIENT_ERROR))
+                .hasMessageStartingWith("Reading the table catalog failed:").hasMessageContaining("retry");
     }
 
     @Test
