@@ -16,6 +16,9 @@ import java.util.List;
  * @param element for an array type, its element type; otherwise null
  * @param base for a domain, the type it is defined over (itself possibly a domain); otherwise null
  * @param enumLabels for an enum, its labels in sort order; otherwise empty
+ * @param domainTypmod for a domain, the typmod it applies to its base type ({@code pg_type.typtypmod}, e.g.
+ *     the length of {@code CREATE DOMAIN code AS varchar(8)}); -1 otherwise. A column of a domain type has
+ *     no typmod of its own ({@code atttypmod = -1}), so this is where a domain's precision or length lives.
  */
 public record PgType(
         long oid,
@@ -25,10 +28,17 @@ public record PgType(
         char category,
         PgType element,
         PgType base,
-        List<String> enumLabels) {
+        List<String> enumLabels,
+        int domainTypmod) {
 
     public PgType {
         enumLabels = enumLabels == null ? List.of() : List.copyOf(enumLabels);
+    }
+
+    /** A type without a domain typmod: every type but a domain over a type with a modifier. */
+    public PgType(long oid, String namespace, String name, char typtype, char category, PgType element, PgType base,
+            List<String> enumLabels) {
+        this(oid, namespace, name, typtype, category, element, base, enumLabels, -1);
     }
 
     /** A built-in base type of {@code pg_catalog}, e.g. for tests: {@code PgType.builtin(23, "int4", 'N')}. */
@@ -59,6 +69,20 @@ public record PgType(
             t = t.base;
         }
         return t;
+    }
+
+    /**
+     * The typmod that applies to this type's values in a column declared with {@code columnTypmod}: the
+     * column's own when it has one, otherwise the first one a domain on the way down to the base type sets.
+     */
+    public int effectiveTypmod(int columnTypmod) {
+        PgType t = this;
+        int typmod = columnTypmod;
+        while (typmod < 0 && t.isDomain() && t.base != null) {
+            typmod = t.domainTypmod;
+            t = t.base;
+        }
+        return typmod;
     }
 
     /** The type's name as SQL can cast to it, schema-qualified and quoted, e.g. {@code "public"."mood"}. */
