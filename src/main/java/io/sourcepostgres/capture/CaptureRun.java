@@ -74,7 +74,8 @@ public final class CaptureRun {
                         + (target == -1 ? " until stopped" : " until " + Lsn.format(target))
                         + " (pgoutput protocol " + stream.protocolVersion() + ")");
                 Checkpoints checkpoints = new Checkpoints(out, state, config.checkpointInterval());
-                RelationCache relations = new RelationCache(captured.keyColumnsByRelationName(), captured.types(query), out);
+                RelationCache relations = new RelationCache(captured::targetOf,
+                        new io.sourcepostgres.discovery.CatalogTypeLookup(query), out);
                 ReplicationCapture capture = new ReplicationCapture(stream, relations, new ChangeRecordWriter(out),
                         checkpoints, streamed, new TruncateHandler(out), out);
                 capture.run(target, shutdown::requested);

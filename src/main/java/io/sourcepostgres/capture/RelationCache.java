@@ -18,23 +18,23 @@ import java.util.Map;
  * changed shape here is a schema change of the stream, and is reported.
  */
 public final class RelationCache {
-    private final Map<StreamId, List<String>> captured;
+    private final java.util.function.Function<PgOutputMessage.Relation, CapturedStreams.Target> targets;
     private final TypeLookup types;
     private final AirbyteOutput out;
     private final Map<Integer, CapturedTable> byRelationId = new HashMap<>();
     private final Map<StreamId, String> lastShape = new HashMap<>();
 
-    /** @param captured each captured stream with its key columns (the scan key, in order) */
-    public RelationCache(Map<StreamId, List<String>> captured, TypeLookup types, AirbyteOutput out) {
-        this.captured = captured;
+    /** @param targets the captured stream (with its key columns) a relation belongs to, or null */
+    public RelationCache(java.util.function.Function<PgOutputMessage.Relation, CapturedStreams.Target> targets,
+            TypeLookup types, AirbyteOutput out) {
+        this.targets = targets;
         this.types = types;
         this.out = out;
     }
 
     public void onRelation(PgOutputMessage.Relation relation) {
-        StreamId id = new StreamId(relation.namespace(), relation.name());
-        List<String> key = captured.get(id);
-        if (key == null) {
+        CapturedStreams.Target target = targets.apply(relation);
+        if (target == null) {
             byRelationId.remove(relation.relationId());
             return;
         }
@@ -43,6 +43,8 @@ public final class RelationCache {
             PgType type = types.byOid(Integer.toUnsignedLong(c.typeOid()));
             columns.add(new CapturedColumn(c.name(), type, c.typmod(), c.isKey(), ValueEncoders.forType(type, c.typmod())));
         }
+        StreamId id = target.stream();
+        List<String> key = target.key();
         int[] keyIndexes = new int[key.size()];
         for (int k = 0; k < key.size(); k++) {
             keyIndexes[k] = -1;
@@ -57,7 +59,7 @@ public final class RelationCache {
         }
         CapturedTable table = new CapturedTable(relation.relationId(), id, relation.replicaIdentity(), List.copyOf(columns),
                 keyIndexes);
-        String previous = lastShape.put(id, table.shape());
+        String previous = lastShape.put(new StreamId(relation.namespace(), relation.name()), table.shape());
         if (previous != null && !previous.equals(table.shape())) {
             out.log(LogLevel.WARN, "The columns of " + id + " changed while streaming; its records now have the columns "
                     + columnList(table) + ". Run discover to refresh the stream's schema.");

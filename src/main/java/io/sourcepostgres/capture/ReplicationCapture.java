@@ -110,70 +110,69 @@ public final class ReplicationCapture {
 
     private void handle(byte[] bytes, int offset, int length, long lsn) throws SQLException {
         if (streamingXid != 0 && bytes[offset] != 'E' && bytes[offset] != 'S') {
-            int xid = decoder.streamedXid(bytes, offset, length);
+            int xid = PgOutputDecoder.streamedXid(bytes, offset, length);
             streamed.append(streamingXid, xid, lsn, bytes, offset, length);
             return;
         }
-        PgOutputMessage msg = decoder.decode(bytes, offset, length, false);
+        PgOutputMessage msg = decoder.decode(bytes, offset, length);
         apply(msg, lsn);
     }
 
     private void apply(PgOutputMessage msg, long lsn) {
-        switch (msg) {
-            case PgOutputMessage.Begin b -> {
-                inTransaction = true;
-                commitTime = PgTimestamps.toRfc3339(b.commitTimeMicros());
+        if (msg instanceof PgOutputMessage.Insert i) {
+            CapturedTable t = relations.get(i.relationId());
+            if (t != null) {
+                emit(t, i.newTuple(), false, lsn, false);
             }
-            case PgOutputMessage.Commit c -> {
-                inTransaction = false;
-                commit(c.endLsn());
-            }
-            case PgOutputMessage.Relation r -> relations.onRelation(r);
-            case PgOutputMessage.Insert i -> {
-                CapturedTable t = relations.get(i.relationId());
-                if (t != null) {
-                    emit(t, i.newTuple(), false, lsn, false);
+        } else if (msg instanceof PgOutputMessage.Update u) {
+            CapturedTable t = relations.get(u.relationId());
+            if (t != null) {
+                if (t.keyChanged(u.oldTuple(), u.newTuple())) {
+                    // The key changed: downstream the row under the old key must disappear.
+                    emit(t, u.oldTuple(), u.oldKind() == 'K', lsn, true);
                 }
+                emit(t, u.newTuple(), false, lsn, false);
             }
-            case PgOutputMessage.Update u -> {
-                CapturedTable t = relations.get(u.relationId());
-                if (t != null) {
-                    if (t.keyChanged(u.oldTuple(), u.newTuple())) {
-                        // The key changed: downstream the row under the old key must disappear.
-                        emit(t, u.oldTuple(), u.oldKind() == 'K', lsn, true);
-                    }
-                    emit(t, u.newTuple(), false, lsn, false);
-                }
+        } else if (msg instanceof PgOutputMessage.Delete d) {
+            CapturedTable t = relations.get(d.relationId());
+            if (t != null) {
+                emit(t, d.oldTuple(), d.oldKind() == 'K', lsn, true);
             }
-            case PgOutputMessage.Delete d -> {
-                CapturedTable t = relations.get(d.relationId());
-                if (t != null) {
-                    emit(t, d.oldTuple(), d.oldKind() == 'K', lsn, true);
-                }
-            }
-            case PgOutputMessage.Truncate tr -> truncates.onTruncate(tr, relations, lsn, commitTime);
-            case PgOutputMessage.StreamStart s -> streamingXid = s.xid();
-            case PgOutputMessage.StreamStop s -> streamingXid = 0;
-            case PgOutputMessage.StreamAbort a -> streamed.abort(a.xid(), a.subXid());
-            case PgOutputMessage.StreamCommit c -> {
-                commitTime = PgTimestamps.toRfc3339(c.commitTimeMicros());
-                inTransaction = true;
-                try {
-                    streamed.replay(c.xid(), (changeLsn, bytes, off, len) ->
-                            apply(decoder.decode(bytes, off, len, true), changeLsn));
-                } catch (RuntimeException e) {
-                    throw e;
-                } catch (Exception e) {
-                    throw ConnectorException.system("Replaying streamed transaction " + Integer.toUnsignedString(c.xid())
-                            + " failed", e);
-                }
-                inTransaction = false;
-                commit(c.endLsn());
-            }
-            case PgOutputMessage.Origin o -> { }
-            case PgOutputMessage.Type t -> { }
-            case PgOutputMessage.LogicalMessage m -> { }
+        } else if (msg instanceof PgOutputMessage.Begin b) {
+            inTransaction = true;
+            commitTime = PgTimestamps.toRfc3339(b.commitTimeMicros());
+        } else if (msg instanceof PgOutputMessage.Commit c) {
+            inTransaction = false;
+            commit(c.endLsn());
+        } else if (msg instanceof PgOutputMessage.Relation r) {
+            relations.onRelation(r);
+        } else if (msg instanceof PgOutputMessage.Truncate tr) {
+            truncates.onTruncate(tr, relations, lsn, commitTime);
+        } else if (msg instanceof PgOutputMessage.StreamStart s) {
+            streamingXid = s.xid();
+        } else if (msg instanceof PgOutputMessage.StreamStop) {
+            streamingXid = 0;
+        } else if (msg instanceof PgOutputMessage.StreamAbort a) {
+            streamed.abort(a.xid(), a.subXid());
+        } else if (msg instanceof PgOutputMessage.StreamCommit c) {
+            replayStreamed(c);
         }
+        // Origin, Type and logical decoding messages carry nothing to emit.
+    }
+
+    private void replayStreamed(PgOutputMessage.StreamCommit c) {
+        commitTime = PgTimestamps.toRfc3339(c.commitTimeMicros());
+        inTransaction = true;
+        try {
+            streamed.replay(c.xid(), (changeLsn, bytes, off, len) -> apply(decoder.decodeInStream(bytes, off, len), changeLsn));
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw ConnectorException.system("Replaying streamed transaction " + Integer.toUnsignedString(c.xid())
+                    + " failed", e);
+        }
+        inTransaction = false;
+        commit(c.endLsn());
     }
 
     private void emit(CapturedTable t, io.sourcepostgres.pgoutput.TupleData tuple, boolean keyOnly, long lsn, boolean delete) {

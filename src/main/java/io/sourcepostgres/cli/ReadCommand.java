@@ -1,8 +1,15 @@
 package io.sourcepostgres.cli;
 
 import io.sourcepostgres.airbyte.AirbyteOutput;
-import io.sourcepostgres.airbyte.ConnectorException;
+import io.sourcepostgres.airbyte.ConfiguredCatalog;
+import io.sourcepostgres.airbyte.StateCodec;
+import io.sourcepostgres.capture.CaptureRun;
+import io.sourcepostgres.capture.CaptureState;
+import io.sourcepostgres.capture.ShutdownSignal;
+import io.sourcepostgres.config.ConnectorConfig;
+import io.sourcepostgres.config.InputFiles;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -10,6 +17,9 @@ import picocli.CommandLine.Option;
 
 @Command(name = "read", description = "Backfill and then stream the configured streams as Airbyte RECORD and STATE messages.")
 final class ReadCommand implements Callable<Integer> {
+    /** How long a SIGTERM waits for the final STATE before the JVM exits anyway. */
+    private static final long SHUTDOWN_GRACE_SECONDS = 30;
+
     private final AirbyteOutput out;
 
     @Mixin
@@ -27,7 +37,13 @@ final class ReadCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        config.load(out);
-        throw ConnectorException.system("The read command is not implemented yet in this build.", null);
+        ConnectorConfig cfg = config.load(out);
+        ConfiguredCatalog configured = ConfiguredCatalog.fromJson(InputFiles.readJson(catalog, "catalog", false));
+        Optional<CaptureState> input = state == null ? Optional.empty()
+                : StateCodec.fromJson(InputFiles.readJson(state, "state", false));
+        ConnectorConfig effective = cfg.withTail(cfg.tail() || configured.tail());
+        ShutdownSignal shutdown = effective.tail() ? ShutdownSignal.install(SHUTDOWN_GRACE_SECONDS) : new ShutdownSignal();
+        new CaptureRun(effective, configured, input, out, shutdown).run();
+        return Main.EXIT_OK;
     }
 }

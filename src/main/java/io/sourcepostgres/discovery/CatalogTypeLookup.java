@@ -1,0 +1,42 @@
+package io.sourcepostgres.discovery;
+
+import io.sourcepostgres.airbyte.ConnectorException;
+import io.sourcepostgres.values.PgType;
+import io.sourcepostgres.values.TypeLookup;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Resolves type oids through the catalog on first sight and remembers them. Replication meets a type
+ * oid in every Relation message; a table altered to a new type while streaming brings a new oid here.
+ */
+public final class CatalogTypeLookup implements TypeLookup {
+    private final Connection connection;
+    private final Map<Long, PgType> cache = new HashMap<>();
+
+    public CatalogTypeLookup(Connection connection) {
+        this.connection = connection;
+    }
+
+    @Override
+    public PgType byOid(long oid) {
+        PgType known = cache.get(oid);
+        if (known != null) {
+            return known;
+        }
+        try {
+            Map<Long, PgType> found = TypeResolver.resolve(connection, List.of(oid));
+            cache.putAll(found);
+        } catch (SQLException e) {
+            throw ConnectorException.transientError("Looking up type " + oid + " in the catalog failed: " + e.getMessage(), e);
+        }
+        PgType type = cache.get(oid);
+        if (type == null) {
+            throw ConnectorException.system("Type oid " + oid + " is not in pg_type", null);
+        }
+        return type;
+    }
+}
