@@ -140,7 +140,7 @@ public final class ReplicationCapture {
             }
         } else if (msg instanceof PgOutputMessage.Begin b) {
             inTransaction = true;
-            commitTime = PgTimestamps.toRfc3339(b.commitTimeMicros());
+            commitTime = io.sourcepostgres.pgoutput.PgTimestamp.toRfc3339Utc(b.commitTimeMicros());
         } else if (msg instanceof PgOutputMessage.Commit c) {
             inTransaction = false;
             commit(c.endLsn());
@@ -161,7 +161,7 @@ public final class ReplicationCapture {
     }
 
     private void replayStreamed(PgOutputMessage.StreamCommit c) {
-        commitTime = PgTimestamps.toRfc3339(c.commitTimeMicros());
+        commitTime = io.sourcepostgres.pgoutput.PgTimestamp.toRfc3339Utc(c.commitTimeMicros());
         inTransaction = true;
         try {
             streamed.replay(c.xid(), (changeLsn, bytes, off, len) -> apply(decoder.decodeInStream(bytes, off, len), changeLsn));

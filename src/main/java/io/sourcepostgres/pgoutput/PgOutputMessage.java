@@ -7,8 +7,12 @@ import java.util.List;
  * versions 1 and 2), decoded from bytes by {@link PgOutputDecoder}. LSNs are unsigned 64-bit values held
  * in a long; timestamps are microseconds since 2000-01-01 UTC (the PostgreSQL epoch), as on the wire.
  *
- * <p>In protocol 2, messages sent inside a streamed (in-progress) transaction carry its xid; outside a
- * stream that field is 0 and absent from the wire.
+ * <p>In protocol 2, the data messages sent inside a stream (Relation, Type, Insert, Update, Delete,
+ * Truncate, Message) carry the xid of the transaction that made the change: the streamed transaction's,
+ * or that of its subtransaction, which a later Stream Abort may discard on its own. Outside a stream that
+ * field is 0 and absent from the wire. Xids are unsigned 32-bit values held in an int
+ * ({@link Integer#toUnsignedLong} for display). Relation and Type namespaces are {@code ""} for
+ * {@code pg_catalog}, as pgoutput sends them.
  */
 public sealed interface PgOutputMessage {
 
@@ -39,8 +43,9 @@ public sealed interface PgOutputMessage {
     record Insert(int xid, int relationId, TupleData newTuple) implements PgOutputMessage {}
 
     /**
-     * U: a row was updated. {@code oldTuple} is the old key ('K', when the replica identity key changed),
-     * the whole old row ('O', under REPLICA IDENTITY FULL), or null.
+     * U: a row was updated. {@code oldTuple} is the old key ('K', when the replica identity key changed;
+     * columns outside the key are 'n'), the whole old row ('O', under REPLICA IDENTITY FULL), or null with
+     * {@code oldKind} '\0'.
      */
     record Update(int xid, int relationId, char oldKind, TupleData oldTuple, TupleData newTuple) implements PgOutputMessage {}
 
@@ -48,9 +53,24 @@ public sealed interface PgOutputMessage {
     record Delete(int xid, int relationId, char oldKind, TupleData oldTuple) implements PgOutputMessage {}
 
     /** T: tables were truncated. Option bit 1 = CASCADE, bit 2 = RESTART IDENTITY. */
-    record Truncate(int xid, int options, int[] relationIds) implements PgOutputMessage {}
+    record Truncate(int xid, int options, int[] relationIds) implements PgOutputMessage {
+        public static final int CASCADE = 1;
+        public static final int RESTART_IDENTITY = 2;
 
-    /** M: a logical decoding message from {@code pg_logical_emit_message}. */
+        public boolean cascade() {
+            return (options & CASCADE) != 0;
+        }
+
+        public boolean restartIdentity() {
+            return (options & RESTART_IDENTITY) != 0;
+        }
+    }
+
+    /**
+     * M: a logical decoding message from {@code pg_logical_emit_message} (sent only with the {@code messages}
+     * option, PostgreSQL 14+). {@code lsn} is where its WAL record ends. A non-transactional message arrives
+     * when it is decoded, outside any Begin/Commit or stream, even if it was emitted inside a transaction.
+     */
     record LogicalMessage(int xid, boolean transactional, long lsn, String prefix, byte[] content) implements PgOutputMessage {}
 
     /** S: the following messages belong to in-progress transaction {@code xid} (protocol 2). */
@@ -62,6 +82,18 @@ public sealed interface PgOutputMessage {
     /** c: a streamed transaction committed (protocol 2). */
     record StreamCommit(int xid, int flags, long commitLsn, long endLsn, long commitTimeMicros) implements PgOutputMessage {}
 
-    /** A: a streamed transaction, or one of its subtransactions {@code subXid}, aborted (protocol 2). */
-    record StreamAbort(int xid, int subXid) implements PgOutputMessage {}
+    /**
+     * A: a streamed transaction, or one of its subtransactions {@code subXid}, aborted (protocol 2);
+     * {@code subXid == xid} when the whole transaction aborted. {@code abortLsn} and {@code abortTimeMicros}
+     * are sent only under protocol 4 with {@code streaming = parallel}; otherwise they are 0.
+     */
+    record StreamAbort(int xid, int subXid, long abortLsn, long abortTimeMicros) implements PgOutputMessage {
+        public StreamAbort(int xid, int subXid) {
+            this(xid, subXid, 0, 0);
+        }
+
+        public boolean wholeTransaction() {
+            return xid == subXid;
+        }
+    }
 }
