@@ -15,9 +15,7 @@ import io.sourcepostgres.replication.StreamedTransactions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +52,7 @@ public final class CaptureRun {
             CapturedStreams captured = CapturedStreams.resolve(query, config, catalog, out);
 
             CaptureState state = startState(server, prepared);
-            long target = config.tail() ? -1 : currentFlushLsn(query);
+            long target = config.tail() ? -1 : WalFence.emit(query);
 
             for (StreamId s : streams) {
                 out.streamStatus(s, StreamStatus.STARTED);
@@ -73,7 +71,7 @@ public final class CaptureRun {
                 out.log(LogLevel.INFO, "Streaming slot \"" + config.slotName() + "\" from " + Lsn.format(state.position())
                         + (target == -1 ? " until stopped" : " until " + Lsn.format(target))
                         + " (pgoutput protocol " + stream.protocolVersion() + ")");
-                Checkpoints checkpoints = new Checkpoints(out, state, config.checkpointInterval());
+                Checkpoints checkpoints = new Checkpoints(out, state, inputState.isPresent() && state.equals(inputState.get()), config.checkpointInterval());
                 RelationCache relations = new RelationCache(captured::targetOf,
                         new io.sourcepostgres.discovery.CatalogTypeLookup(query), out);
                 ReplicationCapture capture = new ReplicationCapture(stream, relations, new ChangeRecordWriter(out),
@@ -118,13 +116,6 @@ public final class CaptureRun {
             progress.put(s.id(), StreamProgress.ACTIVE);
         }
         return new CaptureState(slotPosition, server.systemIdentifier(), config.slotName(), progress);
-    }
-
-    private static long currentFlushLsn(Connection query) throws SQLException {
-        try (Statement st = query.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_current_wal_flush_lsn()")) {
-            rs.next();
-            return Lsn.parse(rs.getString(1));
-        }
     }
 
     private static void deleteQuietly(Path dir) {

@@ -17,9 +17,15 @@ public final class Checkpoints {
     private long lastEmitNanos;
     private long statesEmitted;
 
-    public Checkpoints(AirbyteOutput out, CaptureState initial, Duration interval) {
+    /**
+     * @param initial the state the run starts from
+     * @param initialKnownDownstream whether the orchestrator already holds {@code initial} (it passed it in),
+     *     so that it need not be emitted again unless something changes
+     */
+    public Checkpoints(AirbyteOutput out, CaptureState initial, boolean initialKnownDownstream, Duration interval) {
         this.out = out;
         this.state = initial;
+        this.lastEmitted = initialKnownDownstream ? initial : null;
         this.intervalNanos = interval.toNanos();
         this.lastEmitNanos = System.nanoTime() - intervalNanos;
     }
@@ -60,7 +66,14 @@ public final class Checkpoints {
         }
     }
 
-    /** Emits the current state now (the end of a run, a stop). */
+    /** The last state of a run: emitted unless the very same state was just emitted. */
+    public void emitFinal() {
+        if (lastEmitted == null || !state.equals(lastEmitted) || recordsSinceState > 0) {
+            emit();
+        }
+    }
+
+    /** Emits the current state now. */
     public void emit() {
         out.state(StateCodec.toMessage(state, recordsSinceState));
         lastEmitted = state;

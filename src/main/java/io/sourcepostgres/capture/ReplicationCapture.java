@@ -79,11 +79,7 @@ public final class ReplicationCapture {
                 // position is a safe place to resume from.
                 out.flush();
                 if (!inTransaction && streamingXid == 0) {
-                    long received = stream.lastReceivedLsn();
-                    if (Lsn.compare(received, position) > 0) {
-                        position = received;
-                        checkpoints.update(checkpoints.state().withPosition(position));
-                    }
+                    advanceTo(stream.lastReceivedLsn());
                     if (reached(target) || stop.getAsBoolean()) {
                         break;
                     }
@@ -101,7 +97,7 @@ public final class ReplicationCapture {
         } catch (SQLException e) {
             throw replicationFailed(e);
         }
-        checkpoints.emit();
+        checkpoints.emitFinal();
     }
 
     private boolean reached(long target) {
@@ -157,7 +153,12 @@ public final class ReplicationCapture {
         } else if (msg instanceof PgOutputMessage.StreamCommit c) {
             replayStreamed(c);
         }
-        // Origin, Type and logical decoding messages carry nothing to emit.
+        else if (msg instanceof PgOutputMessage.LogicalMessage m && !m.transactional() && !inTransaction
+                && WalFence.PREFIX.equals(m.prefix())) {
+            // Our own fence, outside any transaction: everything before it has been received.
+            advanceTo(m.lsn());
+        }
+        // Origin, Type and other logical decoding messages carry nothing to emit.
     }
 
     private void replayStreamed(PgOutputMessage.StreamCommit c) {
@@ -182,11 +183,16 @@ public final class ReplicationCapture {
     }
 
     private void commit(long endLsn) {
-        if (Lsn.compare(endLsn, position) > 0) {
-            position = endLsn;
-        }
-        checkpoints.update(checkpoints.state().withPosition(position));
+        advanceTo(endLsn);
         checkpoints.committed();
+    }
+
+    /** Moves the resume position forward (never back); only called between transactions. */
+    private void advanceTo(long lsn) {
+        if (Lsn.compare(lsn, position) > 0) {
+            position = lsn;
+            checkpoints.update(checkpoints.state().withPosition(position));
+        }
     }
 
     private static ConnectorException replicationFailed(SQLException e) {
