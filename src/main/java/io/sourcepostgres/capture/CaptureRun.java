@@ -75,7 +75,7 @@ public final class CaptureRun {
                 RelationCache relations = new RelationCache(captured::targetOf,
                         new io.sourcepostgres.discovery.CatalogTypeLookup(query), out);
                 ReplicationCapture capture = new ReplicationCapture(stream, relations, new ChangeRecordWriter(out),
-                        checkpoints, streamed, new TruncateHandler(out), out);
+                        checkpoints, streamed, new TruncateHandler(out), new UnchangedToastValues(query), out);
                 capture.run(target, shutdown::requested);
                 out.log(LogLevel.INFO, "Caught up at " + Lsn.format(checkpoints.state().position()) + ": "
                         + capture.changesEmitted() + " changes emitted");

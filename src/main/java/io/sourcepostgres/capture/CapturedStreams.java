@@ -65,9 +65,10 @@ public final class CapturedStreams {
                         + "in the catalog to columns that are unique");
             }
             if (!table.inPublication() && s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL) {
-                problems.add("table " + s.id() + " is not in publication \"" + config.publicationName()
-                        + "\", so its changes cannot be captured: ALTER PUBLICATION \"" + config.publicationName()
-                        + "\" ADD TABLE " + s.id().quoted() + ";");
+                // Not fatal: it may be added while the capture runs, and its changes flow from then on.
+                out.log(LogLevel.WARN, "Table " + s.id() + " is not in publication \"" + config.publicationName()
+                        + "\": none of its changes are captured until it is. Fix: ALTER PUBLICATION \""
+                        + config.publicationName() + "\" ADD TABLE " + s.id().quoted() + ";");
             }
             if (!table.selectable()) {
                 problems.add("this user may not read table " + s.id() + ": GRANT SELECT ON " + s.id().quoted()

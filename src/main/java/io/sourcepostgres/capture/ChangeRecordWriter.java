@@ -35,8 +35,17 @@ public final class ChangeRecordWriter {
      */
     public void write(CapturedTable table, TupleData tuple, boolean keyOnly, long lsn, String commitTime, boolean delete,
             long emittedAt) {
+        write(table, tuple, keyOnly, lsn, commitTime, delete, emittedAt, List.of());
+    }
+
+    /** As above; {@code unrecoverable} names columns written as null because their value could not be read. */
+    public void write(CapturedTable table, TupleData tuple, boolean keyOnly, long lsn, String commitTime, boolean delete,
+            long emittedAt, List<String> unrecoverable) {
         JsonGenerator g = out.beginRecord(table.id(), emittedAt);
         changes.clear();
+        for (String column : unrecoverable) {
+            changes.add(new MetaChange(column, "NULLED", "SOURCE_RETRIEVAL_ERROR"));
+        }
         try {
             List<CapturedColumn> columns = table.columns();
             int n = Math.min(columns.size(), tuple.size());

@@ -32,6 +32,8 @@ public final class ReplicationCapture {
     private final StreamedTransactions streamed;
     private final AirbyteOutput out;
     private final TruncateHandler truncates;
+    private final UnchangedToastValues toast;
+    private final java.util.List<String> unrecoverable = new java.util.ArrayList<>();
 
     private boolean inTransaction;
     private String commitTime;
@@ -42,7 +44,9 @@ public final class ReplicationCapture {
     private int streamingXid;
 
     public ReplicationCapture(ReplicationStream stream, RelationCache relations, ChangeRecordWriter records,
-            Checkpoints checkpoints, StreamedTransactions streamed, TruncateHandler truncates, AirbyteOutput out) {
+            Checkpoints checkpoints, StreamedTransactions streamed, TruncateHandler truncates, UnchangedToastValues toast,
+            AirbyteOutput out) {
+        this.toast = toast;
         this.stream = stream;
         this.relations = relations;
         this.records = records;
@@ -127,7 +131,12 @@ public final class ReplicationCapture {
                     // The key changed: downstream the row under the old key must disappear.
                     emit(t, u.oldTuple(), u.oldKind() == 'K', lsn, true);
                 }
-                emit(t, u.newTuple(), false, lsn, false);
+                unrecoverable.clear();
+                io.sourcepostgres.pgoutput.TupleData row = UnchangedToastValues.hasUnchanged(u.newTuple())
+                        ? toast.resolve(t, u.oldTuple(), u.newTuple(), unrecoverable) : u.newTuple();
+                records.write(t, row, false, lsn, commitTime, false, System.currentTimeMillis(), unrecoverable);
+                checkpoints.countRecord();
+                changesEmitted++;
             }
         } else if (msg instanceof PgOutputMessage.Delete d) {
             CapturedTable t = relations.get(d.relationId());
