@@ -59,7 +59,8 @@ class ReplicationIT {
                     shape.add(type.equals("RECORD") ? "R" : "S");
                 }
             }
-            assertThat(String.join("", shape)).startsWith("RRSRSRSRRS");
+            // A STATE may come first: the server's keepalives can move the position before the first commit.
+            assertThat(String.join("", shape).replaceFirst("^S+", "")).startsWith("RRSRSRSRRS");
             for (JsonNode s : run.states()) {
                 assertThat(s.get("type").asText()).isEqualTo("GLOBAL");
                 assertThat(s.at("/sourceStats/recordCount").isNumber()).isTrue();
@@ -188,7 +189,9 @@ class ReplicationIT {
                     shape.add("STATE");
                 }
             }
-            assertThat(shape.subList(0, 11)).containsExactly("t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "t9", "STATE");
+            int first = shape.indexOf("t0");
+            assertThat(shape.subList(first, first + 11))
+                    .containsExactly("t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "t9", "STATE");
         }
     }
 }
