@@ -46,7 +46,7 @@ public final class CaptureRun {
         boolean clean = false;
         List<StreamId> streams = catalog.streams().stream().map(ConfiguredCatalog.ConfiguredStream::id).toList();
         boolean started = false;
-        try (Connection query = connections.openQuery()) {
+        try (Connection query = connections.openQuery(); Connection backfillConnection = connections.openQuery()) {
             ServerInfo server = ServerInfo.read(query);
             Prepared prepared = SlotAndPublication.prepare(query, config, server, out);
             CapturedStreams captured = CapturedStreams.resolve(query, config, catalog, out);
@@ -72,13 +72,17 @@ public final class CaptureRun {
                         + (target == -1 ? " until stopped" : " until " + Lsn.format(target))
                         + " (pgoutput protocol " + stream.protocolVersion() + ")");
                 Checkpoints checkpoints = new Checkpoints(out, state, inputState.isPresent() && state.equals(inputState.get()), config.checkpointInterval());
+                RecentTransactions recent = new RecentTransactions();
+                BackfillCoordinator backfill = new BackfillCoordinator(backfillConnection, backfills(query, captured, state),
+                        checkpoints, new ChangeRecordWriter(out), recent, out, config.backfillChunkRows(),
+                        config.backfillChunkBytes());
                 RelationCache relations = new RelationCache(captured::targetOf,
                         new io.sourcepostgres.discovery.CatalogTypeLookup(query), out);
                 ReplicationCapture capture = new ReplicationCapture(stream, relations, new ChangeRecordWriter(out),
-                        checkpoints, streamed, new TruncateHandler(out), new UnchangedToastValues(query), out);
+                        checkpoints, streamed, new TruncateHandler(out), new UnchangedToastValues(query), backfill, recent, out);
                 capture.run(target, shutdown::requested);
                 out.log(LogLevel.INFO, "Caught up at " + Lsn.format(checkpoints.state().position()) + ": "
-                        + capture.changesEmitted() + " changes emitted");
+                        + capture.changesEmitted() + " changes and " + backfill.rowsEmitted() + " backfilled rows emitted");
             } finally {
                 deleteQuietly(spillDir);
             }
@@ -106,16 +110,44 @@ public final class CaptureRun {
         if (inputState.isPresent()) {
             CaptureState given = inputState.get();
             StateValidation.check(given, server.systemIdentifier(), config.slotName(), slotPosition);
-            for (ConfiguredCatalog.ConfiguredStream s : catalog.streams()) {
+            for (ConfiguredCatalog.ConfiguredStream s : incremental()) {
                 StreamProgress p = given.streams().get(s.id());
-                progress.put(s.id(), p != null ? p : StreamProgress.ACTIVE);
+                progress.put(s.id(), p != null ? p : StreamProgress.PENDING);
             }
             return new CaptureState(given.position(), given.systemIdentifier(), given.slotName(), progress);
         }
-        for (ConfiguredCatalog.ConfiguredStream s : catalog.streams()) {
-            progress.put(s.id(), StreamProgress.ACTIVE);
+        for (ConfiguredCatalog.ConfiguredStream s : incremental()) {
+            progress.put(s.id(), StreamProgress.PENDING);
         }
         return new CaptureState(slotPosition, server.systemIdentifier(), config.slotName(), progress);
+    }
+
+    private List<ConfiguredCatalog.ConfiguredStream> incremental() {
+        return catalog.streams().stream().filter(s -> s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL).toList();
+    }
+
+    /**
+     * The streams to backfill in this run, in catalog order: incremental streams whose backfill is not
+     * complete (resuming after their last chunk), and every full-refresh stream from its first row.
+     */
+    private java.util.Deque<BackfillStream> backfills(Connection query, CapturedStreams captured, CaptureState state) {
+        java.util.Deque<BackfillStream> queue = new java.util.ArrayDeque<>();
+        for (ConfiguredCatalog.ConfiguredStream s : catalog.streams()) {
+            boolean incremental = s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL;
+            StreamProgress progress = state.streams().get(s.id());
+            if (incremental && progress != null && progress.isActive()) {
+                continue;
+            }
+            CapturedStreams.Target target = captured.targets().get(s.id());
+            io.sourcepostgres.backfill.BackfillPlan plan =
+                    io.sourcepostgres.backfill.BackfillPlan.of(query, target.table(), s.primaryKey());
+            io.sourcepostgres.backfill.RowEstimate estimate =
+                    io.sourcepostgres.backfill.RowEstimate.of(query, target.table());
+            long done = incremental && progress != null ? progress.rowsDone() : 0;
+            out.estimate(s.id(), Math.max(0, estimate.rows() - done), estimate.bytes());
+            queue.add(new BackfillStream(s.id(), plan, incremental, estimate.rows(), done));
+        }
+        return queue;
     }
 
     private static void deleteQuietly(Path dir) {

@@ -32,9 +32,12 @@ public final class CapturedStreams {
     private final Map<StreamId, Target> byStream;
     private final TableCatalog catalog;
     private final Map<Long, Target> byRelationOid = new HashMap<>();
+    private final java.util.Set<StreamId> replicated;
 
-    private CapturedStreams(Connection query, Map<StreamId, Target> byStream, TableCatalog catalog) {
+    private CapturedStreams(Connection query, Map<StreamId, Target> byStream, TableCatalog catalog,
+            java.util.Set<StreamId> replicated) {
         this.query = query;
+        this.replicated = replicated;
         this.byStream = byStream;
         this.catalog = catalog;
     }
@@ -84,15 +87,29 @@ public final class CapturedStreams {
         if (!problems.isEmpty()) {
             throw ConnectorException.config("The catalog cannot be captured: " + String.join("; ", problems) + ".");
         }
-        return new CapturedStreams(query, targets, catalog);
+        java.util.Set<StreamId> replicated = new java.util.HashSet<>();
+        for (ConfiguredCatalog.ConfiguredStream s : configured.streams()) {
+            if (s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL) {
+                replicated.add(s.id());
+            }
+        }
+        return new CapturedStreams(query, targets, catalog, replicated);
     }
 
     public Map<StreamId, Target> targets() {
         return byStream;
     }
 
-    /** The stream a relation's changes belong to, or null when they are not captured. */
+    /**
+     * The stream a relation's changes belong to, or null when they are not captured (full-refresh streams
+     * are re-read each run, never replicated).
+     */
     public Target targetOf(PgOutputMessage.Relation relation) {
+        Target t = anyTargetOf(relation);
+        return t != null && replicated.contains(t.stream()) ? t : null;
+    }
+
+    private Target anyTargetOf(PgOutputMessage.Relation relation) {
         long oid = Integer.toUnsignedLong(relation.relationId());
         Target known = byRelationOid.get(oid);
         if (known != null) {

@@ -35,7 +35,11 @@ public final class ReplicationCapture {
     private final UnchangedToastValues toast;
     private final java.util.List<String> unrecoverable = new java.util.ArrayList<>();
 
+    private final BackfillCoordinator backfill;
+    private final RecentTransactions recent;
     private boolean inTransaction;
+    private int xid;
+    private long commitLsn;
     private String commitTime;
     private long position;
     private long changesEmitted;
@@ -45,7 +49,9 @@ public final class ReplicationCapture {
 
     public ReplicationCapture(ReplicationStream stream, RelationCache relations, ChangeRecordWriter records,
             Checkpoints checkpoints, StreamedTransactions streamed, TruncateHandler truncates, UnchangedToastValues toast,
-            AirbyteOutput out) {
+            BackfillCoordinator backfill, RecentTransactions recent, AirbyteOutput out) {
+        this.backfill = backfill;
+        this.recent = recent;
         this.toast = toast;
         this.stream = stream;
         this.relations = relations;
@@ -74,8 +80,11 @@ public final class ReplicationCapture {
                 if (buf != null) {
                     idleSleep = 100_000L;
                     handle(buf.array(), buf.arrayOffset() + buf.position(), buf.remaining(), stream.lastReceivedLsn());
-                    if (!inTransaction && streamingXid == 0 && reached(target)) {
-                        break;
+                    if (!inTransaction && streamingXid == 0) {
+                        backfill.readNextChunk();
+                        if (backfill.done() && reached(target)) {
+                            break;
+                        }
                     }
                     continue;
                 }
@@ -84,13 +93,14 @@ public final class ReplicationCapture {
                 out.flush();
                 if (!inTransaction && streamingXid == 0) {
                     advanceTo(stream.lastReceivedLsn());
-                    if (reached(target) || stop.getAsBoolean()) {
+                    if ((backfill.done() && reached(target)) || stop.getAsBoolean()) {
                         break;
                     }
                     checkpoints.emitIfDue();
+                    backfill.readNextChunk();
                 }
                 long now = System.nanoTime();
-                if (target != -1 && now - lastSolicit > SOLICIT_INTERVAL_NANOS) {
+                if ((target != -1 || backfill.awaitingFence()) && now - lastSolicit > SOLICIT_INTERVAL_NANOS) {
                     // A status update makes a caught-up walsender answer with a keepalive carrying its position.
                     stream.sendStatus();
                     lastSolicit = now;
@@ -122,12 +132,15 @@ public final class ReplicationCapture {
         if (msg instanceof PgOutputMessage.Insert i) {
             CapturedTable t = relations.get(i.relationId());
             if (t != null) {
+                backfill.changed(t.id(), i.newTuple(), t.keyIndexes(), xid, commitLsn);
                 emit(t, i.newTuple(), false, lsn, false);
             }
         } else if (msg instanceof PgOutputMessage.Update u) {
             CapturedTable t = relations.get(u.relationId());
             if (t != null) {
+                backfill.changed(t.id(), u.newTuple(), t.keyIndexes(), xid, commitLsn);
                 if (t.keyChanged(u.oldTuple(), u.newTuple())) {
+                    backfill.changed(t.id(), u.oldTuple(), t.keyIndexes(), xid, commitLsn);
                     // The key changed: downstream the row under the old key must disappear.
                     emit(t, u.oldTuple(), u.oldKind() == 'K', lsn, true);
                 }
@@ -141,13 +154,17 @@ public final class ReplicationCapture {
         } else if (msg instanceof PgOutputMessage.Delete d) {
             CapturedTable t = relations.get(d.relationId());
             if (t != null) {
+                backfill.changed(t.id(), d.oldTuple(), t.keyIndexes(), xid, commitLsn);
                 emit(t, d.oldTuple(), d.oldKind() == 'K', lsn, true);
             }
         } else if (msg instanceof PgOutputMessage.Begin b) {
             inTransaction = true;
+            xid = b.xid();
+            commitLsn = b.finalLsn();
             commitTime = io.sourcepostgres.pgoutput.PgTimestamp.toRfc3339Utc(b.commitTimeMicros());
         } else if (msg instanceof PgOutputMessage.Commit c) {
             inTransaction = false;
+            recent.committed(xid);
             commit(c.endLsn());
         } else if (msg instanceof PgOutputMessage.Relation r) {
             relations.onRelation(r);
@@ -171,6 +188,8 @@ public final class ReplicationCapture {
     }
 
     private void replayStreamed(PgOutputMessage.StreamCommit c) {
+        xid = c.xid();
+        commitLsn = c.commitLsn();
         commitTime = io.sourcepostgres.pgoutput.PgTimestamp.toRfc3339Utc(c.commitTimeMicros());
         inTransaction = true;
         try {
@@ -182,6 +201,7 @@ public final class ReplicationCapture {
                     + " failed", e);
         }
         inTransaction = false;
+        recent.committed(c.xid());
         commit(c.endLsn());
     }
 
@@ -201,6 +221,9 @@ public final class ReplicationCapture {
         if (Lsn.compare(lsn, position) > 0) {
             position = lsn;
             checkpoints.update(checkpoints.state().withPosition(position));
+            if (backfill.reached(position)) {
+                checkpoints.emit(); // the chunk's rows are out: record the backfill's progress now
+            }
         }
     }
 

@@ -1,0 +1,38 @@
+package io.sourcepostgres.capture;
+
+import io.sourcepostgres.backfill.Chunk;
+import io.sourcepostgres.backfill.RowKey;
+
+/**
+ * A chunk read but not yet emitted, with its fences: {@code lowFence} taken before the chunk's snapshot,
+ * {@code highFence} written after it. Its rows are emitted once replication has passed the high fence;
+ * until then, a change to one of its rows by a transaction the snapshot may not have seen removes that
+ * row (the change event, emitted in order, supersedes it).
+ */
+final class PendingChunk {
+    final BackfillStream stream;
+    final Chunk chunk;
+    final long lowFence;
+    final long highFence;
+    final long readAtMillis;
+
+    PendingChunk(BackfillStream stream, Chunk chunk, long lowFence, long highFence, long readAtMillis) {
+        this.stream = stream;
+        this.chunk = chunk;
+        this.lowFence = lowFence;
+        this.highFence = highFence;
+        this.readAtMillis = readAtMillis;
+    }
+
+    /**
+     * A change by transaction {@code xid} committing at {@code commitLsn} touched {@code key}: the chunk's
+     * row is stale (or at best a duplicate) when the snapshot did not include the transaction, or the
+     * transaction committed after the low fence.
+     */
+    void changed(RowKey key, int xid, long commitLsn) {
+        if (!chunk.snapshot().includes32(Integer.toUnsignedLong(xid))
+                || io.sourcepostgres.pgoutput.Lsn.compare(commitLsn, lowFence) >= 0) {
+            chunk.remove(key);
+        }
+    }
+}
