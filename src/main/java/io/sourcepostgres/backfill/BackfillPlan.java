@@ -1,0 +1,55 @@
+package io.sourcepostgres.backfill;
+
+import io.sourcepostgres.discovery.ColumnInfo;
+import io.sourcepostgres.discovery.DiscoveredTable;
+import java.sql.Connection;
+import java.util.List;
+
+/**
+ * How one table is backfilled: which columns every chunk selects and the validated scan key that orders and
+ * resumes the scan. Built once per stream by {@link #of}; immutable and free of any connection afterwards.
+ *
+ * @param table the table as discovery described it
+ * @param columns the columns every chunk row holds, in this order: all the table's columns in {@code attnum}
+ *     order, generated ones included
+ * @param key the scan key columns in key order
+ * @param keyFromCatalog whether the key is the configured stream's {@code primary_key} rather than the
+ *     table's primary key
+ * @param orderingIndex the name of an index whose order is the scan's order, so that each chunk is an index
+ *     range scan; null when there is none and every chunk must sort the rest of the table (worth a warning)
+ * @param serverMajorVersion the server's major version (12, 13...)
+ */
+public record BackfillPlan(
+        DiscoveredTable table,
+        List<ColumnInfo> columns,
+        List<ScanKeyColumn> key,
+        boolean keyFromCatalog,
+        String orderingIndex,
+        int serverMajorVersion) {
+
+    public BackfillPlan {
+        columns = List.copyOf(columns);
+        key = List.copyOf(key);
+    }
+
+    /**
+     * Validates the scan key of {@code table} and plans its chunks: the catalog's {@code primaryKey} override
+     * when it is not empty, the table's primary key otherwise.
+     *
+     * @throws io.sourcepostgres.airbyte.ConnectorException a config error naming the table and the fix when
+     *     there is no key, a key column does not exist, the key is not unique (no primary key or unique index
+     *     on a subset of its columns that also covers NULLs), or a key column's type cannot be ordered
+     */
+    public static BackfillPlan of(Connection connection, DiscoveredTable table, List<String> primaryKey) {
+        return ScanKeyResolver.resolve(connection, table, primaryKey);
+    }
+
+    /** The key columns' positions in a chunk row, in key order: what {@link RowKey#of} takes for a chunk row. */
+    public int[] keyPositions() {
+        return key.stream().mapToInt(ScanKeyColumn::position).toArray();
+    }
+
+    public List<String> keyColumnNames() {
+        return key.stream().map(ScanKeyColumn::name).toList();
+    }
+}

@@ -1,0 +1,193 @@
+package io.sourcepostgres.backfill;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcepostgres.airbyte.ConnectorException;
+import io.sourcepostgres.pgoutput.TupleData;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyOut;
+
+/**
+ * Reads a table's rows in chunks ordered by its scan key, each chunk in one repeatable-read transaction of
+ * its own, through {@code COPY (SELECT ...) TO STDOUT} in text format: every value arrives as its type's
+ * output function wrote it under the connection's session settings, exactly the bytes pgoutput sends, and
+ * the rows stream without the driver formatting anything.
+ *
+ * <p>One reader per stream: it remembers how wide that table's rows were, so that when a chunk had to be cut
+ * at its byte bound, the next one asks for about as many rows as fit instead of cutting again. Not
+ * thread-safe.
+ */
+public final class ChunkReader {
+    /** Below this much data still in flight, reading the rest of a cut COPY is cheaper than cancelling it. */
+    private static final long DRAIN_RATHER_THAN_CANCEL = 1 << 20;
+
+    private final BackfillPlan plan;
+    private final ChunkQuery query;
+    private long averageRowBytes = -1;
+
+    public ChunkReader(BackfillPlan plan) {
+        this.plan = plan;
+        this.query = new ChunkQuery(plan);
+    }
+
+    public BackfillPlan plan() {
+        return plan;
+    }
+
+    /**
+     * Reads the next chunk: the rows strictly after {@code resumeAfter} in scan-key order (from the first row
+     * when it is null or JSON null), at most {@code maxRows} of them, and no more rows after the one whose
+     * bytes reach {@code maxBytes} (always at least one row when there is one).
+     *
+     * <p>The connection must be in autocommit mode with the canonical session settings
+     * ({@code PgConnections.openQuery()}); the chunk is read in a transaction of its own that starts inside
+     * this call, so a WAL position taken before the call precedes the chunk's snapshot.
+     *
+     * @param resumeAfter a previous chunk's {@link Chunk#resumeAfter()}, as the state kept it
+     * @throws ConnectorException config error when {@code resumeAfter} does not fit the scan key (a state from
+     *     another key), transient error when the connection fails or the statement times out
+     */
+    public Chunk read(Connection connection, JsonNode resumeAfter, int maxRows, long maxBytes) {
+        if (maxRows < 1) {
+            throw new IllegalArgumentException("maxRows must be at least 1");
+        }
+        List<String> resume = ResumeValues.of(plan, resumeAfter);
+        int limit = averageRowBytes <= 0 ? maxRows : (int) Math.max(1, Math.min(maxRows, (maxBytes * 9 / 10) / averageRowBytes));
+        try {
+            if (!connection.getAutoCommit()) {
+                throw new IllegalStateException("ChunkReader.read needs a connection in autocommit mode: each chunk is "
+                        + "read in a transaction of its own");
+            }
+            execute(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+            Chunk chunk;
+            try {
+                chunk = readInTransaction(connection, resume, limit, maxBytes);
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    execute(connection, "ROLLBACK");
+                } catch (SQLException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                throw e;
+            }
+            // Read-only: rolling back is committing, and after a cancelled COPY the only way out.
+            execute(connection, "ROLLBACK");
+            if (chunk.rowsRead() > 0) {
+                averageRowBytes = Math.max(1, chunk.bytes() / chunk.rowsRead());
+            }
+            return chunk;
+        } catch (SQLException e) {
+            throw failure("Reading a backfill chunk of table " + plan.table().id(), e);
+        }
+    }
+
+    private Chunk readInTransaction(Connection connection, List<String> resume, int limit, long maxBytes)
+            throws SQLException {
+        ChunkSnapshot snapshot = beginChunk(connection, resume);
+        int columns = plan.columns().size();
+        List<TupleData> rows = new ArrayList<>(Math.min(limit, 10_000));
+        long bytes = 0;
+        boolean cut = false;
+        CopyOut copy = connection.unwrap(PGConnection.class).getCopyAPI().copyOut(query.copy(resume, limit));
+        byte[] line;
+        while ((line = copy.readFromCopy()) != null) {
+            rows.add(CopyTextRow.parse(line, line.length, columns));
+            bytes += line.length;
+            if (bytes >= maxBytes && copy.isActive()) {
+                cut = rows.size() < limit;
+                if (cut) {
+                    stop(connection, copy, (long) (limit - rows.size()) * (bytes / rows.size()));
+                }
+                break;
+            }
+        }
+        if (!cut && copy.isActive() && copy.readFromCopy() != null) {
+            throw new IllegalStateException("COPY sent more rows than its LIMIT");
+        }
+        return new Chunk(plan, rows, bytes, !cut && rows.size() < limit, cut, snapshot);
+    }
+
+    /**
+     * The first statement of the chunk's transaction: takes its snapshot, reports it, and hands the resume
+     * values to the COPY as transaction-local settings (COPY cannot take bind parameters).
+     */
+    private ChunkSnapshot beginChunk(Connection connection, List<String> resume) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT ")
+                .append(plan.serverMajorVersion() >= 13 ? "pg_catalog.pg_current_snapshot()" : "pg_catalog.txid_current_snapshot()")
+                .append("::text");
+        List<String> bound = new ArrayList<>();
+        if (resume != null) {
+            for (int i = 0; i < resume.size(); i++) {
+                if (resume.get(i) != null) {
+                    sql.append(", pg_catalog.set_config(?, ?, true)");
+                    bound.add(ChunkQuery.setting(i));
+                    bound.add(resume.get(i));
+                }
+            }
+        }
+        try (PreparedStatement ps = connection.prepareStatement(sql.toString())) {
+            for (int i = 0; i < bound.size(); i++) {
+                ps.setString(i + 1, bound.get(i));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return ChunkSnapshot.parse(rs.getString(1));
+            }
+        }
+    }
+
+    /**
+     * Ends a COPY whose remaining rows the chunk does not want. A little is read and dropped; a lot is
+     * cancelled, which aborts the transaction (the caller rolls it back). The cancel request returns only
+     * once the server has signalled the backend, and a cancel that arrives after the COPY ended finds the
+     * backend idle, where PostgreSQL ignores it, so it cannot hit a later statement.
+     */
+    private static void stop(Connection connection, CopyOut copy, long bytesLeft) throws SQLException {
+        if (bytesLeft > DRAIN_RATHER_THAN_CANCEL) {
+            connection.unwrap(PGConnection.class).cancelQuery();
+        }
+        try {
+            while (copy.readFromCopy() != null) {
+                // dropped: past the byte bound
+            }
+        } catch (SQLException e) {
+            if (!"57014".equals(e.getSQLState())) {
+                throw e;
+            }
+        }
+    }
+
+    private static void execute(Connection connection, String sql) throws SQLException {
+        try (Statement st = connection.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
+    /** An SQL failure as the connector reports it: who must act, and how. */
+    static ConnectorException failure(String what, SQLException e) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (state.startsWith("08") || state.equals("57P01") || state.startsWith("40") || state.equals("53300")) {
+            return ConnectorException.transientError(what + " failed: " + e.getMessage()
+                    + ". The connection was lost or the server is overloaded or restarting; retry.", e);
+        }
+        if (state.equals("57014")) {
+            return ConnectorException.transientError(what + " failed: " + e.getMessage() + ". The statement timed "
+                    + "out or was cancelled; retry, raise the statement timeout, or lower backfill_chunk_size.", e);
+        }
+        if (state.equals("42501")) {
+            return ConnectorException.config(what + " failed: " + e.getMessage() + ". Grant the connector's user "
+                    + "SELECT on the table and USAGE on its schema.", e);
+        }
+        if (state.equals("42P01") || state.equals("42703")) {
+            return ConnectorException.transientError(what + " failed: " + e.getMessage() + ". The table changed "
+                    + "while it was being captured (dropped or altered); the next run reads it anew.", e);
+        }
+        return ConnectorException.system(what + " failed unexpectedly: " + e.getMessage(), e);
+    }
+}

@@ -1,0 +1,231 @@
+package io.sourcepostgres.backfill;
+
+import io.sourcepostgres.airbyte.ConnectorException;
+import io.sourcepostgres.discovery.ColumnInfo;
+import io.sourcepostgres.discovery.DiscoveredTable;
+import io.sourcepostgres.postgres.Sql;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Chooses and validates a table's scan key. A keyset scan is only complete if no two rows share a key: rows
+ * equal to the last key of a chunk would be skipped. So the key must contain the columns of the primary key
+ * or of a unique index, and that index must also keep NULLs apart (its columns NOT NULL, or the index NULLS
+ * NOT DISTINCT): a plain unique index lets any number of rows hold NULL in the same column, and downstream,
+ * which upserts by this key, could not tell those rows apart either.
+ */
+final class ScanKeyResolver {
+    private static final String INDEXES = """
+            SELECT ic.relname, i.indisunique, i.indisprimary, %s,
+                   i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL AND am.amname = 'btree',
+                   ARRAY(SELECT a.attname
+                         FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, pos)
+                         JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                         WHERE k.pos <= i.indnkeyatts ORDER BY k.pos)::text[],
+                   ARRAY(SELECT coalesce(oc.opcdefault, false) AND i.indcollation[k.pos - 1] = a.attcollation
+                                AND (i.indoption[k.pos - 1]::int & 3) = 0
+                         FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, pos)
+                         JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                         LEFT JOIN pg_catalog.pg_opclass oc ON oc.oid = i.indclass[k.pos - 1]
+                         WHERE k.pos <= i.indnkeyatts ORDER BY k.pos)::boolean[]
+            FROM pg_catalog.pg_index i
+            JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+            JOIN pg_catalog.pg_am am ON am.oid = ic.relam
+            WHERE i.indrelid = ?
+            ORDER BY i.indisprimary DESC, ic.relname
+            """;
+
+    private static final String COLLATIONS = """
+            SELECT a.attname, cn.nspname, co.collname
+            FROM pg_catalog.pg_attribute a
+            JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+            JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+            WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped
+            """;
+
+    private ScanKeyResolver() {}
+
+    static BackfillPlan resolve(Connection connection, DiscoveredTable table, List<String> catalogKey) {
+        boolean fromCatalog = catalogKey != null && !catalogKey.isEmpty();
+        List<String> names = fromCatalog ? catalogKey : table.primaryKey();
+        if (names.isEmpty()) {
+            throw ConnectorException.config("Table " + table.id() + " has no primary key, so its rows cannot be read in "
+                    + "resumable chunks. Add one (ALTER TABLE " + table.id().quoted() + " ADD PRIMARY KEY (...)), or set "
+                    + "\"primary_key\" for the stream in the catalog to columns that have a unique index"
+                    + suggestion(connection, table) + ".");
+        }
+        if (new HashSet<>(names).size() != names.size()) {
+            throw ConnectorException.config("The catalog's primary_key for table " + table.id() + " names a column twice "
+                    + names + "; list each key column once.");
+        }
+        List<ColumnInfo> columns = table.columns();
+        for (String name : names) {
+            if (table.column(name).isEmpty()) {
+                throw ConnectorException.config("The catalog's primary_key for table " + table.id() + " names column \""
+                        + name + "\", which the table does not have (its columns: "
+                        + columns.stream().map(ColumnInfo::name).collect(Collectors.joining(", "))
+                        + "). Column names are case-sensitive; fix the stream's primary_key in the catalog.");
+            }
+        }
+        try {
+            List<IndexRow> indexes = indexes(connection, table, serverMajor(connection));
+            checkUnique(table, names, indexes, fromCatalog);
+            Map<String, String> collations = collations(connection, table);
+            List<ScanKeyColumn> key = new ArrayList<>();
+            for (String name : names) {
+                ColumnInfo c = table.column(name).orElseThrow();
+                key.add(new ScanKeyColumn(c, columns.indexOf(c), collations.get(name), !c.notNull()));
+            }
+            String orderingIndex = indexes.stream().filter(i -> i.ordersAs(names)).map(IndexRow::name).findFirst()
+                    .orElse(null);
+            BackfillPlan plan = new BackfillPlan(table, columns, key, fromCatalog, orderingIndex, serverMajor(connection));
+            checkOrderable(connection, plan);
+            return plan;
+        } catch (SQLException e) {
+            throw ChunkReader.failure("Planning the backfill of table " + table.id(), e);
+        }
+    }
+
+    private static void checkUnique(DiscoveredTable table, List<String> key, List<IndexRow> indexes, boolean fromCatalog) {
+        Set<String> keySet = new HashSet<>(key);
+        List<IndexRow> covering = indexes.stream().filter(i -> i.unique && i.plainBtree && keySet.containsAll(i.columns))
+                .toList();
+        for (IndexRow index : covering) {
+            if (index.nullsNotDistinct || nullable(table, index.columns).isEmpty()) {
+                return;
+            }
+        }
+        String what = fromCatalog ? "The catalog's primary_key " + key + " for table " + table.id()
+                : "The primary key " + key + " of table " + table.id();
+        if (!covering.isEmpty()) {
+            IndexRow index = covering.get(0);
+            List<String> nullable = nullable(table, index.columns);
+            String setNotNull = nullable.stream().map(c -> "ALTER COLUMN " + Sql.identifier(c) + " SET NOT NULL")
+                    .collect(Collectors.joining(", "));
+            throw ConnectorException.config(what + " is unique only through index \"" + index.name + "\" on "
+                    + index.columns + ", which lets several rows hold NULL in " + nullable + ": such rows would share a "
+                    + "key, so a resumable scan could skip them and a destination would merge them into one. Make "
+                    + (nullable.size() == 1 ? "the column" : "the columns") + " NOT NULL (ALTER TABLE "
+                    + table.id().quoted() + " " + setNotNull + ")"
+                    + (table.primaryKey().isEmpty() ? "" : ", use the table's primary key " + table.primaryKey())
+                    + ", or on PostgreSQL 15 and later create the index with NULLS NOT DISTINCT (CREATE UNIQUE INDEX ON "
+                    + table.id().quoted() + " (" + quotedList(index.columns) + ") NULLS NOT DISTINCT).");
+        }
+        throw ConnectorException.config(what + " is not backed by a unique index, so rows sharing a key could be "
+                + "skipped by a resumable scan. Create one (CREATE UNIQUE INDEX CONCURRENTLY ON " + table.id().quoted()
+                + " (" + quotedList(key) + ")), or set the stream's primary_key in the catalog to columns that are "
+                + "unique" + (table.primaryKey().isEmpty() ? "" : ", such as the table's primary key " + table.primaryKey())
+                + ".");
+    }
+
+    /**
+     * A key column of a type without a default btree ordering (json, point, xml...) cannot be ordered or
+     * compared; asking the planner finds that out for every type, domain and extension alike.
+     */
+    private static void checkOrderable(Connection connection, BackfillPlan plan) throws SQLException {
+        List<String> anyValues = Collections.nCopies(plan.key().size(), "");
+        try (Statement st = connection.createStatement()) {
+            st.execute("EXPLAIN " + new ChunkQuery(plan).select(anyValues, 1));
+        } catch (SQLException e) {
+            if ("42883".equals(e.getSQLState())) {
+                throw ConnectorException.config("The scan key " + plan.keyColumnNames() + " of table " + plan.table().id()
+                        + " cannot be ordered: " + e.getMessage() + ". Choose key columns of types that have an "
+                        + "ordering (the stream's primary_key in the catalog).", e);
+            }
+            throw e;
+        }
+    }
+
+    private static List<String> nullable(DiscoveredTable table, List<String> columns) {
+        return columns.stream().filter(c -> table.column(c).map(col -> !col.notNull()).orElse(true)).toList();
+    }
+
+    private static String quotedList(List<String> columns) {
+        return columns.stream().map(Sql::identifier).collect(Collectors.joining(", "));
+    }
+
+    /** For a table without a primary key: a unique index the catalog could name instead, if there is one. */
+    private static String suggestion(Connection connection, DiscoveredTable table) {
+        try {
+            return indexes(connection, table, serverMajor(connection)).stream()
+                    .filter(i -> i.unique && i.plainBtree && (i.nullsNotDistinct || nullable(table, i.columns).isEmpty()))
+                    .findFirst()
+                    .map(i -> " (unique index \"" + i.name + "\" would do: \"primary_key\": "
+                            + i.columns.stream().map(c -> "[\"" + c.replace("\\", "\\\\").replace("\"", "\\\"") + "\"]")
+                                    .collect(Collectors.joining(",", "[", "]")) + ")")
+                    .orElse("");
+        } catch (SQLException e) {
+            return "";
+        }
+    }
+
+    private static int serverMajor(Connection connection) throws SQLException {
+        return connection.getMetaData().getDatabaseMajorVersion();
+    }
+
+    private static List<IndexRow> indexes(Connection connection, DiscoveredTable table, int serverMajor)
+            throws SQLException {
+        String nullsNotDistinct = serverMajor >= 15 ? "i.indnullsnotdistinct" : "false";
+        List<IndexRow> rows = new ArrayList<>();
+        try (PreparedStatement ps = connection.prepareStatement(String.format(INDEXES, nullsNotDistinct))) {
+            ps.setLong(1, table.oid());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(new IndexRow(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4),
+                            rs.getBoolean(5), List.of((String[]) array(rs.getArray(6))),
+                            List.of((Boolean[]) array(rs.getArray(7)))));
+                }
+            }
+        }
+        return rows;
+    }
+
+    private static Object array(Array a) throws SQLException {
+        return a.getArray();
+    }
+
+    private static Map<String, String> collations(Connection connection, DiscoveredTable table) throws SQLException {
+        Map<String, String> byColumn = new HashMap<>();
+        try (PreparedStatement ps = connection.prepareStatement(COLLATIONS)) {
+            ps.setLong(1, table.oid());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    byColumn.put(rs.getString(1), Sql.identifier(rs.getString(2)) + "." + Sql.identifier(rs.getString(3)));
+                }
+            }
+        }
+        return byColumn;
+    }
+
+    /**
+     * @param ascendingDefault per key column: default operator class, the column's own collation, ascending
+     *     with NULLS LAST, i.e. the order an ORDER BY of the plain column asks for
+     */
+    private record IndexRow(String name, boolean unique, boolean primary, boolean nullsNotDistinct, boolean plainBtree,
+            List<String> columns, List<Boolean> ascendingDefault) {
+
+        boolean ordersAs(List<String> key) {
+            if (!plainBtree || columns.size() < key.size()) {
+                return false;
+            }
+            for (int i = 0; i < key.size(); i++) {
+                if (!columns.get(i).equals(key.get(i)) || !ascendingDefault.get(i)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+}
