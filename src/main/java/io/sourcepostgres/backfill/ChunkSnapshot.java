@@ -9,8 +9,9 @@ import java.util.List;
  * ids (epoch and xid).
  *
  * @param xmin every transaction below it had finished when the snapshot was taken
- * @param xmax every transaction from it on had not yet started
- * @param inProgress the transactions in {@code [xmin, xmax)} still running at that moment, ascending
+ * @param xmax one past the highest transaction that had finished: no transaction from it on is included,
+ *     whether it was running or not yet started (a running transaction at or past xmax is not listed)
+ * @param inProgress the transactions below xmax still running at that moment, ascending
  */
 public record ChunkSnapshot(long xmin, long xmax, List<Long> inProgress) {
 
