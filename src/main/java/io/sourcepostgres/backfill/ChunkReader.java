@@ -58,7 +58,9 @@ public final class ChunkReader {
             throw new IllegalArgumentException("maxRows must be at least 1");
         }
         List<String> resume = ResumeValues.of(plan, resumeAfter);
-        int limit = averageRowBytes <= 0 ? maxRows : (int) Math.max(1, Math.min(maxRows, (maxBytes * 9 / 10) / averageRowBytes));
+        // About 90% of the byte bound's worth of rows as wide as the last chunk's, so that cuts stay rare.
+        int limit = averageRowBytes <= 0 ? maxRows
+                : (int) Math.max(1, Math.min(maxRows, (maxBytes - maxBytes / 10) / averageRowBytes));
         try {
             if (!connection.getAutoCommit()) {
                 throw new IllegalStateException("ChunkReader.read needs a connection in autocommit mode: each chunk is "

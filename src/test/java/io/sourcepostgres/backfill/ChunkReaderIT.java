@@ -49,7 +49,8 @@ class ChunkReaderIT {
         pg.execute(db,
                 "CREATE TABLE icu (k text COLLATE \"en-US-x-icu\" PRIMARY KEY, n int)",
                 "INSERT INTO icu SELECT k, row_number() OVER () FROM unnest(ARRAY['a','A','b','B','ä','Ä','Z','10','9',"
-                        + "' x','a b','ab','é','e','E','😀','','-a','a-','co-op','coop','ß','ss','Ss','中文','ﬁ','fi']) k",
+                        + "' x','a b','ab','é','e','E','😀','','-a','a-','co-op','coop','ß','ss','Ss','中文','ﬁ','fi',"
+                        + "E'tab\\there', E'new\\nline', E'cr\\r', 'back\\slash', '\\N', '''quote', repeat('long', 500)]) k",
                 "CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)",
                 "CREATE TABLE ci_text (k text COLLATE ci PRIMARY KEY)",
                 "INSERT INTO ci_text VALUES ('apple'), ('Banana'), ('cherry'), ('ÄPFEL'), ('apfel'), ('Zebra'), ('zz'), ('é'),"
