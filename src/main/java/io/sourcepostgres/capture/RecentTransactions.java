@@ -25,7 +25,7 @@ final class RecentTransactions {
     }
 
     /** Whether any of {@code inProgress} (32-bit xids) was delivered already. */
-    boolean anyDelivered(long[] inProgress) {
+    boolean anyDelivered(java.util.List<Long> inProgress) {
         for (long xid : inProgress) {
             if (xids.contains((int) xid)) {
                 return true;
