@@ -179,12 +179,8 @@ public final class ReplicationCapture {
         } else if (msg instanceof PgOutputMessage.StreamCommit c) {
             replayStreamed(c);
         }
-        else if (msg instanceof PgOutputMessage.LogicalMessage m && !m.transactional() && !inTransaction
-                && WalFence.PREFIX.equals(m.prefix())) {
-            // Our own fence, outside any transaction: everything before it has been received.
-            advanceTo(m.lsn());
-        }
-        // Origin, Type and other logical decoding messages carry nothing to emit.
+        // Origin, Type and logical decoding messages (our fences among them: their transaction's commit
+        // moves the position past them) carry nothing to emit.
     }
 
     private void replayStreamed(PgOutputMessage.StreamCommit c) {

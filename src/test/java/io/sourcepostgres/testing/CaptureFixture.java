@@ -26,6 +26,9 @@ public final class CaptureFixture implements AutoCloseable {
     public final String publication;
     private final ObjectNode config;
     private final List<String[]> tables = new ArrayList<>();
+    private final java.util.Set<String> fullRefresh = new java.util.HashSet<>();
+    private final java.util.Map<String, List<String>> primaryKeys = new java.util.HashMap<>();
+    private ObjectNode catalogOverride;
     private JsonNode state;
 
     public CaptureFixture(PostgresCluster pg) {
@@ -55,7 +58,31 @@ public final class CaptureFixture implements AutoCloseable {
         return this;
     }
 
+    /** Makes the stream of {@code table} a full_refresh stream. */
+    public CaptureFixture fullRefresh(String table) {
+        fullRefresh.add(table);
+        return this;
+    }
+
+    /** Sets the configured stream's primary_key override. */
+    public CaptureFixture primaryKey(String table, String... columns) {
+        primaryKeys.put(table, List.of(columns));
+        return this;
+    }
+
+    /** Replaces the generated catalog with a given one. */
+    public static final class Catalog {
+        private Catalog() {}
+
+        public static void set(CaptureFixture f, ObjectNode catalog) {
+            f.catalogOverride = catalog;
+        }
+    }
+
     public ObjectNode catalog() {
+        if (catalogOverride != null) {
+            return catalogOverride;
+        }
         ObjectNode catalog = MAPPER.createObjectNode();
         ArrayNode streams = catalog.putArray("streams");
         for (String[] t : tables) {
@@ -65,8 +92,14 @@ public final class CaptureFixture implements AutoCloseable {
             stream.put("namespace", t[0]);
             stream.putObject("json_schema").put("type", "object");
             stream.putArray("supported_sync_modes").add("full_refresh").add("incremental");
-            s.put("sync_mode", "incremental");
-            s.put("destination_sync_mode", "append_dedup");
+            s.put("sync_mode", fullRefresh.contains(t[1]) ? "full_refresh" : "incremental");
+            s.put("destination_sync_mode", fullRefresh.contains(t[1]) ? "overwrite" : "append_dedup");
+            if (primaryKeys.containsKey(t[1])) {
+                ArrayNode pk = s.putArray("primary_key");
+                for (String c : primaryKeys.get(t[1])) {
+                    pk.addArray().add(c);
+                }
+            }
         }
         return catalog;
     }

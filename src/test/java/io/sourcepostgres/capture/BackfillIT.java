@@ -1,0 +1,184 @@
+package io.sourcepostgres.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcepostgres.testing.CaptureFixture;
+import io.sourcepostgres.testing.ConnectorRun;
+import io.sourcepostgres.testing.PostgresCluster;
+import io.sourcepostgres.testing.PostgresExtension;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Preexisting rows: chunked, resumable, merged with replication; streams added, removed, full refresh. */
+@ExtendWith(PostgresExtension.class)
+class BackfillIT {
+
+    private static List<Integer> ids(ConnectorRun run, String stream) {
+        return run.records().stream().filter(r -> r.get("stream").asText().equals(stream))
+                .map(r -> r.at("/data/id").asInt()).collect(Collectors.toList());
+    }
+
+    @Test
+    void preexistingRowsAreBackfilledInKeyOrderThenChangesFollow(PostgresCluster pg) {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TABLE pre (id int PRIMARY KEY, v text)",
+                    "INSERT INTO pre SELECT g, 'v' || g FROM generate_series(1, 250) g");
+            f.capture("public", "pre");
+            f.config().put("backfill_chunk_size", 40);
+            ConnectorRun run = f.read();
+            assertThat(run.exitCode()).as(run.toString()).isZero();
+            List<Integer> expected = new ArrayList<>();
+            for (int i = 1; i <= 250; i++) {
+                expected.add(i);
+            }
+            assertThat(ids(run, "pre")).isEqualTo(expected);
+            assertThat(run.traces("ESTIMATE")).hasSize(1);
+            assertThat(run.traces("ESTIMATE").get(0).at("/estimate/name").asText()).isEqualTo("pre");
+            assertThat(run.states().size()).as("a state after each chunk").isGreaterThanOrEqualTo(7);
+            JsonNode last = run.states().get(run.states().size() - 1);
+            assertThat(last.at("/global/stream_states/0/stream_state/phase").asText()).isEqualTo("active");
+            for (JsonNode r : run.records()) {
+                assertThat(r.at("/data/_ab_cdc_deleted_at").isNull()).isTrue();
+                assertThat(r.at("/data/_ab_cdc_lsn").asLong()).isPositive();
+            }
+
+            f.sql("UPDATE pre SET v = 'changed' WHERE id = 7", "INSERT INTO pre VALUES (251, 'new')");
+            ConnectorRun next = f.read();
+            assertThat(ids(next, "pre")).containsExactly(7, 251);
+        }
+    }
+
+    @Test
+    void aRestartDuringTheBackfillReadsAtMostOneChunkAgain(PostgresCluster pg) {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TABLE r (id int PRIMARY KEY)", "INSERT INTO r SELECT generate_series(1, 100)");
+            f.capture("public", "r");
+            f.config().put("backfill_chunk_size", 10);
+            ConnectorRun full = f.read();
+            assertThat(ids(full, "r")).hasSize(100);
+            // Pretend the run died right after its fourth state: resume from it.
+            JsonNode fourth = full.states().get(3);
+            String phase = fourth.at("/global/stream_states/0/stream_state/phase").asText();
+            assertThat(phase).isEqualTo("backfilling");
+            int resumeAfter = Integer.parseInt(fourth.at("/global/stream_states/0/stream_state/resume_after/0").asText());
+            f.setState(fourth);
+            ConnectorRun resumed = f.read();
+            List<Integer> again = ids(resumed, "r");
+            assertThat(again.get(0)).isEqualTo(resumeAfter + 1);
+            assertThat(again).hasSize(100 - resumeAfter);
+        }
+    }
+
+    @Test
+    void changesRacingAChunkAreMergedWithoutLossOrStaleImages(PostgresCluster pg) throws Exception {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TABLE race (id int PRIMARY KEY, n int NOT NULL)",
+                    "INSERT INTO race SELECT g, 0 FROM generate_series(1, 300) g");
+            f.capture("public", "race");
+            f.config().put("backfill_chunk_size", 1);
+            Thread writer = new Thread(() -> {
+                for (int i = 1; i <= 200; i++) {
+                    int id = 1 + (i * 37) % 300;
+                    f.sql("UPDATE race SET n = n + 1 WHERE id = " + id);
+                    if (i % 20 == 0) {
+                        f.sql("DELETE FROM race WHERE id = " + id, "INSERT INTO race VALUES (" + (1000 + i) + ", 0)");
+                    }
+                }
+            });
+            writer.start();
+            ConnectorRun run = f.read();
+            writer.join();
+            ConnectorRun tail = f.read();
+            assertThat(run.exitCode()).as(run.toString()).isZero();
+            // Apply both runs like a destination and compare with the table.
+            java.util.Map<Integer, Integer> applied = new java.util.TreeMap<>();
+            java.util.Map<Integer, Long> lastLsn = new java.util.HashMap<>();
+            List<JsonNode> all = new ArrayList<>(run.records());
+            all.addAll(tail.records());
+            for (JsonNode r : all) {
+                int id = r.at("/data/id").asInt();
+                long lsn = r.at("/data/_ab_cdc_lsn").asLong();
+                Long before = lastLsn.put(id, lsn);
+                assertThat(before == null || before <= lsn).as("_ab_cdc_lsn of id " + id + " never decreases").isTrue();
+                if (r.at("/data/_ab_cdc_deleted_at").isTextual()) {
+                    applied.remove(id);
+                } else {
+                    applied.put(id, r.at("/data/n").asInt());
+                }
+            }
+            java.util.Map<Integer, Integer> table = new java.util.TreeMap<>();
+            for (String row : io.sourcepostgres.testing.Destination.rows(pg, f.database, "race")) {
+                String[] parts = row.substring(1, row.length() - 1).split(",");
+                table.put(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]));
+            }
+            assertThat(applied).isEqualTo(table);
+        }
+    }
+
+    @Test
+    void aStreamAddedLaterIsBackfilledAndARemovedOneLeavesTheState(PostgresCluster pg) {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TABLE a (id int PRIMARY KEY)", "CREATE TABLE b (id int PRIMARY KEY)",
+                    "INSERT INTO a VALUES (1), (2)", "INSERT INTO b VALUES (10), (20), (30)");
+            f.capture("public", "a");
+            assertThat(ids(f.read(), "a")).containsExactly(1, 2);
+            f.capture("public", "b");
+            f.sql("INSERT INTO a VALUES (3)");
+            ConnectorRun both = f.read();
+            assertThat(ids(both, "a")).containsExactly(3);
+            assertThat(ids(both, "b")).containsExactly(10, 20, 30);
+            ObjectNode catalog = f.catalog();
+            // drop stream a from the catalog
+            ObjectNode onlyB = catalog.deepCopy();
+            onlyB.withArray("streams").remove(0);
+            CaptureFixture.Catalog.set(f, onlyB);
+            ConnectorRun later = f.read();
+            JsonNode state = later.states().get(later.states().size() - 1);
+            assertThat(state.at("/global/stream_states")).hasSize(1);
+            assertThat(state.at("/global/stream_states/0/stream_descriptor/name").asText()).isEqualTo("b");
+        }
+    }
+
+    @Test
+    void fullRefreshStreamsAreReadAgainEveryRunAndNeverReplicated(PostgresCluster pg) {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TABLE fr (id int PRIMARY KEY)", "INSERT INTO fr VALUES (1), (2)");
+            f.capture("public", "fr");
+            f.fullRefresh("fr");
+            assertThat(ids(f.read(), "fr")).containsExactly(1, 2);
+            f.sql("INSERT INTO fr VALUES (3)");
+            ConnectorRun second = f.read();
+            assertThat(ids(second, "fr")).containsExactly(1, 2, 3);
+            assertThat(second.states().get(second.states().size() - 1).at("/global/stream_states")).isEmpty();
+        }
+    }
+
+    @Test
+    void aTableWithoutKeyIsAConfigErrorNamingTableAndFix(PostgresCluster pg) {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TABLE nokey (v text)");
+            f.capture("public", "nokey");
+            ConnectorRun run = f.read();
+            assertThat(run.exitCode()).isNotZero();
+            assertThat(run.error().get("failure_type").asText()).isEqualTo("config_error");
+            assertThat(run.error().get("message").asText()).contains("nokey").contains("PRIMARY KEY");
+        }
+    }
+
+    @Test
+    void aCatalogPrimaryKeyOverrideOrdersTheBackfill(PostgresCluster pg) {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TABLE ov (id int PRIMARY KEY, code text NOT NULL UNIQUE)",
+                    "INSERT INTO ov VALUES (1, 'c'), (2, 'a'), (3, 'b')");
+            f.capture("public", "ov");
+            f.primaryKey("ov", "code");
+            f.config().put("backfill_chunk_size", 1);
+            assertThat(ids(f.read(), "ov")).containsExactly(2, 3, 1);
+        }
+    }
+}
