@@ -1,0 +1,163 @@
+package io.sourcepostgres.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcepostgres.testing.CaptureFixture;
+import io.sourcepostgres.testing.PostgresCluster;
+import io.sourcepostgres.testing.PostgresExtension;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The torture test: five tables with different key types and a few hundred thousand preexisting rows,
+ * writers changing them throughout (inserts, updates, key changes, deletes; multi-row, multi-table, rolled
+ * back and slow transactions), a small backfill chunk and a STATE after every commit, and the real launcher
+ * killed with SIGKILL at random moments again and again, each run resumed from the last state the previous
+ * one emitted — records after that state are dropped, as an orchestrator that commits at each state drops
+ * them. Then the writers stop and a last run completes. {@link TortureVerifier} says what must hold.
+ *
+ * <p>Sizes are system properties with CI defaults: {@code torture.rows} (preexisting rows per table),
+ * {@code torture.kills}, {@code torture.chunkSize}, {@code torture.writers}, {@code torture.writerPauseMs},
+ * {@code torture.slowTransactions}, {@code torture.decodingWorkMem}; {@code torture.seed} repeats the random choices (writers and kill
+ * moments; thread timing stays the machine's).
+ */
+@ExtendWith(PostgresExtension.class)
+class TortureIT {
+    private static final long SEED = Long.getLong("torture.seed", System.currentTimeMillis());
+    private static final int ROWS = Integer.getInteger("torture.rows", 50_000);
+    private static final int KILLS = Integer.getInteger("torture.kills", 24);
+    private static final int CHUNK_SIZE = Integer.getInteger("torture.chunkSize", 100);
+    private static final int WRITERS = Integer.getInteger("torture.writers", 3);
+    private static final int WRITER_PAUSE_MS = Integer.getInteger("torture.writerPauseMs", 6);
+    private static final String DECODING_WORK_MEM = System.getProperty("torture.decodingWorkMem", "64kB");
+    private static final boolean SLOW_TRANSACTIONS =
+            Boolean.parseBoolean(System.getProperty("torture.slowTransactions", "true"));
+
+    @Test
+    void killedOverAndOverTheCaptureStillEqualsTheTablesAndFollowsEachRowsHistory(PostgresCluster pg) throws Exception {
+        long began = System.nanoTime();
+        System.out.println("TortureIT seed " + SEED + " (repeat with -Dtorture.seed=" + SEED + "), " + ROWS
+                + " rows per table, chunk " + CHUNK_SIZE + ", " + KILLS + " kills, " + WRITERS + " writers");
+        Random random = new Random(SEED);
+        List<TortureTable> tables = TortureTable.all();
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            prepare(f, tables);
+            f.config().put("backfill_chunk_size", CHUNK_SIZE);
+            f.config().put("checkpoint_interval_ms", 0);
+            f.config().put("create_publication", false);
+            for (TortureTable t : tables) {
+                f.capture("public", t.name());
+            }
+            System.out.printf("TortureIT: tables filled in %.1f s%n", (System.nanoTime() - began) / 1e9);
+
+            List<TortureVerifier.KeptRun> kept = new ArrayList<>();
+            int kills = 0;
+            int killsMidBackfill = 0;
+            int run = 0;
+            JsonNode state = null;
+            try (TortureWriters writers = new TortureWriters(pg, f.database, tables, 2 * ROWS, SLOW_TRANSACTIONS,
+                    WRITER_PAUSE_MS)) {
+                writers.start(WRITERS, SEED);
+                Thread.sleep(500); // the first run starts among running transactions
+                while (kills < KILLS) {
+                    run++;
+                    assertThat(run).as("runs that ended before their kill moment, too many of them").isLessThan(KILLS * 4);
+                    // A kill at a moment in time, or right after some state or some record (between a chunk's
+                    // rows and its state, say); the connector runs on a little while the kill is on its way.
+                    // Record counts are scaled so that the backfill spans most of the kills.
+                    int kind = random.nextInt(3);
+                    LaunchedCapture.KillPlan plan = kind == 0 ? new LaunchedCapture.KillPlan(300 + random.nextInt(2700), 0, 0)
+                            : kind == 1 ? new LaunchedCapture.KillPlan(0, 1 + random.nextInt(300), 0)
+                            : new LaunchedCapture.KillPlan(0, 0, 1 + random.nextInt(2 * tables.size() * ROWS / KILLS));
+                    // Half the runs stream until killed; the others may also end by themselves once caught up.
+                    f.config().put("tail", random.nextBoolean());
+                    f.setState(state);
+                    LaunchedCapture.Result result = LaunchedCapture.run(f.args(), plan);
+                    if (!result.killed()) {
+                        assertThat(result.exitCode()).as("run %d ended by itself: %s", run, result.stderr()).isZero();
+                    }
+                    kept.add(new TortureVerifier.KeptRun(run, state, result.kept(), result.killed()));
+                    boolean midBackfill = backfilling(state) || backfilling(result.lastState());
+                    if (result.lastState() != null) {
+                        state = result.lastState();
+                    }
+                    if (result.killed()) {
+                        kills++;
+                        killsMidBackfill += midBackfill ? 1 : 0;
+                    }
+                    System.out.printf("TortureIT run %d%s: %s, %s after %d ms, %d messages, %d kept%s%n", run,
+                            f.config().get("tail").asBoolean() ? " (tail)" : "", plan,
+                            result.killed() ? "killed" : "exited " + result.exitCode(), result.millis(),
+                            result.messages().size(), result.kept().size(), midBackfill ? ", mid-backfill" : "");
+                    assertThat(writers.unexpected).as("writer failures").isEmpty();
+                }
+                writers.close();
+                System.out.println("TortureIT writers: " + writers.summary());
+                assertThat(writers.unexpected).as("writer failures").isEmpty();
+            }
+
+            run++;
+            f.config().put("tail", false);
+            f.setState(state);
+            LaunchedCapture.Result last = LaunchedCapture.run(f.args(), LaunchedCapture.KillPlan.never(300_000));
+            assertThat(last.exitCode()).as("the final run: %s", last.stderr()).isZero();
+            kept.add(new TortureVerifier.KeptRun(run, state, last.messages(), false));
+            System.out.printf("TortureIT final run: %d ms, %d messages%n", last.millis(), last.messages().size());
+
+            TortureVerifier verifier = new TortureVerifier(tables);
+            List<String> violations = verifier.verify(pg, f.database, kept);
+            System.out.println("TortureIT: " + kills + " kills (" + killsMidBackfill + " during a backfill) in " + run
+                    + " runs; " + verifier.summary() + "; violations " + verifier.violationCounts() + "; "
+                    + String.format("%.1f s in all", (System.nanoTime() - began) / 1e9));
+            assertThat(violations).as("violations (seed %d): %s; the first ones of each kind:%n%s", SEED,
+                    verifier.violationCounts(), String.join("\n\n", violations)).isEmpty();
+            assertThat(kills).isGreaterThanOrEqualTo(KILLS);
+            assertThat(killsMidBackfill).as("kills that hit a backfill").isGreaterThan(0);
+        }
+    }
+
+    private static boolean backfilling(JsonNode state) {
+        if (state == null) {
+            return true;
+        }
+        for (JsonNode s : state.at("/global/stream_states")) {
+            if (!"active".equals(s.at("/stream_state/phase").asText())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Key functions, tables, the audit trigger (history of every row change), the rows, the publication. */
+    private static void prepare(CaptureFixture f, List<TortureTable> tables) {
+        List<String> sql = new ArrayList<>(TortureTable.keyFunctions());
+        // Unlogged: it is not replicated and costs little WAL; it rolls back with the change it records.
+        sql.add("CREATE UNLOGGED TABLE torture_audit (seq bigserial PRIMARY KEY, tbl text NOT NULL, op \"char\" NOT NULL,"
+                + " old jsonb, new jsonb)");
+        sql.add("CREATE FUNCTION torture_audit_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                + "INSERT INTO torture_audit (tbl, op, old, new) VALUES (TG_TABLE_NAME, left(TG_OP, 1), "
+                + "CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END, CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END); "
+                + "RETURN NULL; END $$");
+        List<String> names = new ArrayList<>();
+        for (TortureTable t : tables) {
+            sql.add(t.createSql());
+            sql.add("CREATE TRIGGER torture_audit AFTER INSERT OR UPDATE OR DELETE ON " + t.name()
+                    + " FOR EACH ROW EXECUTE FUNCTION torture_audit_row()");
+            sql.add(t.fillSql(ROWS));
+            sql.add("ANALYZE " + t.name());
+            names.add(t.name());
+        }
+        // Transactions past this much decoded change data are streamed before they commit (protocol 2, 14+),
+        // so the merge of chunks with streamed transactions is tortured too.
+        if (f.pg.majorVersion() >= 13) {
+            sql.add("ALTER DATABASE " + TortureTable.quote(f.database) + " SET logical_decoding_work_mem = '"
+                    + DECODING_WORK_MEM + "'");
+        }
+        sql.add("CREATE PUBLICATION " + TortureTable.quote(f.publication) + " FOR TABLE " + String.join(", ", names));
+        f.sql(sql.toArray(String[]::new));
+    }
+}

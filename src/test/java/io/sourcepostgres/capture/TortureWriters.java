@@ -1,0 +1,241 @@
+package io.sourcepostgres.capture;
+
+import io.sourcepostgres.testing.PostgresCluster;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Concurrent writers for the torture test: each thread runs transactions of random shape against random rows
+ * of the torture tables — inserts (between and beyond the preexisting rows), updates, primary key changes
+ * and deletes, alone or several in a transaction, on one table or several, updates of hundreds of rows in
+ * key order (a chunk's worth), some rolled back on purpose, and
+ * some that sleep between their first change and their commit so that their commit lands after a backfill
+ * chunk read the row they changed. Unique violations and deadlocks are expected (they roll back like the
+ * rest); any other failure is kept and fails the test.
+ */
+final class TortureWriters implements AutoCloseable {
+    private static final String[] ODD_TEXT = {"plain", "with 'quote'", "back\\slash", "tab\there", "new\nline", "\"dq\"",
+        "ünïcödé", "😀 emoji", "中文", "", " ", "\\N", "x".repeat(300)};
+
+    private final PostgresCluster pg;
+    private final String database;
+    private final List<TortureTable> tables;
+    private final int keySpace;
+    private final boolean slowTransactions;
+    private final int pauseMillis;
+    private final List<Thread> threads = new ArrayList<>();
+    private volatile boolean stop;
+
+    final AtomicLong commits = new AtomicLong();
+    final AtomicLong rollbacks = new AtomicLong();
+    final AtomicLong conflicts = new AtomicLong();
+    final AtomicLong slowCommits = new AtomicLong();
+    final AtomicLong statements = new AtomicLong();
+    final ConcurrentLinkedQueue<String> unexpected = new ConcurrentLinkedQueue<>();
+
+    /**
+     * @param keySpace row numbers are drawn from [0, keySpace): the preexisting rows hold the even ones
+     * @param slowTransactions whether some transactions sleep 50–300 ms between their first change and commit
+     * @param pauseMillis the longest pause of a writer between two transactions
+     */
+    TortureWriters(PostgresCluster pg, String database, List<TortureTable> tables, int keySpace, boolean slowTransactions,
+            int pauseMillis) {
+        this.pg = pg;
+        this.database = database;
+        this.tables = tables;
+        this.keySpace = keySpace;
+        this.slowTransactions = slowTransactions;
+        this.pauseMillis = pauseMillis;
+    }
+
+    void start(int count, long seed) {
+        for (int w = 0; w < count; w++) {
+            Random random = new Random(seed * 31 + w);
+            Thread t = new Thread(() -> run(random), "torture-writer-" + w);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+    }
+
+    /** Stops the writers and waits for their last transactions to end. */
+    @Override
+    public void close() {
+        stop = true;
+        for (Thread t : threads) {
+            try {
+                t.join(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    String summary() {
+        return commits + " commits (" + slowCommits + " slow), " + statements + " statements, " + rollbacks
+                + " rolled back on purpose, " + conflicts + " rolled back on unique violations or deadlocks";
+    }
+
+    private void run(Random random) {
+        try (Connection c = pg.connect(database)) {
+            c.setAutoCommit(false);
+            while (!stop) {
+                transaction(c, random);
+                if (pauseMillis > 0) {
+                    Thread.sleep(random.nextInt(pauseMillis + 1));
+                }
+            }
+        } catch (SQLException e) {
+            unexpected.add(Thread.currentThread().getName() + ": " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void transaction(Connection c, Random random) throws SQLException, InterruptedException {
+        int shape = random.nextInt(100);
+        try {
+            if (shape < 38) {
+                change(c, random, pick(random));
+                c.commit();
+            } else if (shape < 62) {
+                TortureTable t = pick(random);
+                for (int i = 2 + random.nextInt(5); i > 0; i--) {
+                    change(c, random, t);
+                }
+                c.commit();
+            } else if (shape < 82) {
+                for (int i = 2 + random.nextInt(7); i > 0; i--) {
+                    change(c, random, pick(random));
+                }
+                c.commit();
+            } else if (shape < 84) {
+                bulkUpdate(c, random, pick(random));
+                c.commit();
+            } else if (shape < 92 || !slowTransactions) {
+                for (int i = 1 + random.nextInt(5); i > 0; i--) {
+                    change(c, random, pick(random));
+                }
+                c.rollback();
+                rollbacks.incrementAndGet();
+                return;
+            } else {
+                // A change, then a wait: a chunk may read (the old image of) this row before the commit.
+                update(c, random, pick(random));
+                Thread.sleep(50 + random.nextInt(251));
+                for (int i = random.nextInt(3); i > 0; i--) {
+                    change(c, random, pick(random));
+                }
+                c.commit();
+                slowCommits.incrementAndGet();
+            }
+            commits.incrementAndGet();
+        } catch (SQLException e) {
+            c.rollback();
+            String state = e.getSQLState() == null ? "" : e.getSQLState();
+            if (state.equals("23505") || state.equals("40P01") || state.equals("40001")) {
+                conflicts.incrementAndGet();
+            } else {
+                unexpected.add(Thread.currentThread().getName() + ": " + state + " " + e.getMessage());
+            }
+        }
+    }
+
+    private TortureTable pick(Random random) {
+        return tables.get(random.nextInt(tables.size()));
+    }
+
+    private void change(Connection c, Random random, TortureTable t) throws SQLException {
+        int op = random.nextInt(100);
+        if (op < 30) {
+            insert(c, random, t);
+        } else if (op < 65) {
+            update(c, random, t);
+        } else if (op < 80) {
+            keyChange(c, random, t);
+        } else {
+            delete(c, random, t);
+        }
+    }
+
+    private void insert(Connection c, Random random, TortureTable t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(t.insertSql())) {
+            int p = t.identity() ? 1 : bindKey(ps, 1, t, row(random));
+            bindValues(ps, p, random);
+            ps.executeUpdate();
+        }
+        statements.incrementAndGet();
+    }
+
+    private void update(Connection c, Random random, TortureTable t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(t.updateSql())) {
+            int p = bindValues(ps, 1, random);
+            bindKey(ps, p, t, row(random));
+            ps.executeUpdate();
+        }
+        statements.incrementAndGet();
+    }
+
+    private void keyChange(Connection c, Random random, TortureTable t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(t.keyChangeSql())) {
+            int p = t.identity() ? 1 : bindKey(ps, 1, t, row(random));
+            bindKey(ps, p, t, row(random));
+            ps.executeUpdate();
+        }
+        statements.incrementAndGet();
+    }
+
+    private void bulkUpdate(Connection c, Random random, TortureTable t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(t.bulkUpdateSql())) {
+            ps.setString(1, "bulk " + random.nextInt(1_000_000));
+            int p = bindKey(ps, 2, t, row(random));
+            ps.setInt(p, 50 + random.nextInt(400));
+            ps.executeUpdate();
+        }
+        statements.incrementAndGet();
+    }
+
+    private void delete(Connection c, Random random, TortureTable t) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(t.deleteSql())) {
+            bindKey(ps, 1, t, row(random));
+            ps.executeUpdate();
+        }
+        statements.incrementAndGet();
+    }
+
+    private long row(Random random) {
+        return random.nextInt(keySpace);
+    }
+
+    private static int bindKey(PreparedStatement ps, int index, TortureTable t, long row) throws SQLException {
+        for (int k = 0; k < t.keyParameters(); k++) {
+            ps.setLong(index++, row);
+        }
+        return index;
+    }
+
+    private static int bindValues(PreparedStatement ps, int index, Random random) throws SQLException {
+        if (random.nextInt(10) == 0) {
+            ps.setNull(index, Types.VARCHAR);
+        } else {
+            ps.setString(index, ODD_TEXT[random.nextInt(ODD_TEXT.length)] + " " + random.nextInt(1_000_000));
+        }
+        int x = random.nextInt(10);
+        if (x == 0) {
+            ps.setNull(index + 1, Types.BIGINT);
+        } else if (x == 1) {
+            ps.setLong(index + 1, random.nextBoolean() ? Long.MAX_VALUE - random.nextInt(1000) : Long.MIN_VALUE + random.nextInt(1000));
+        } else {
+            ps.setLong(index + 1, random.nextLong() >> random.nextInt(64));
+        }
+        return index + 2;
+    }
+}
