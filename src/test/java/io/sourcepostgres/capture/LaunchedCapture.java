@@ -57,6 +57,18 @@ final class LaunchedCapture {
             return List.of();
         }
 
+        /** The TRACE ERROR messages the run printed (a killed run prints none). */
+        List<JsonNode> errors() {
+            return messages.stream().filter(m -> "TRACE".equals(m.path("type").asText())
+                    && "ERROR".equals(m.at("/trace/type").asText())).toList();
+        }
+
+        /** Records printed after the last STATE (a run that ends by itself ends with a state). */
+        long recordsAfterLastState() {
+            return messages.subList(kept().size(), messages.size()).stream()
+                    .filter(m -> "RECORD".equals(m.path("type").asText())).count();
+        }
+
         /** The last STATE's state object, or null when the run emitted none. */
         JsonNode lastState() {
             List<JsonNode> kept = kept();

@@ -30,6 +30,7 @@ class TortureIT {
     private static final long SEED = Long.getLong("torture.seed", System.currentTimeMillis());
     private static final int ROWS = Integer.getInteger("torture.rows", 50_000);
     private static final int KILLS = Integer.getInteger("torture.kills", 24);
+    /** Each run's chunk size is drawn from [CHUNK_SIZE / 2, 3 * CHUNK_SIZE / 2]. */
     private static final int CHUNK_SIZE = Integer.getInteger("torture.chunkSize", 100);
     private static final int WRITERS = Integer.getInteger("torture.writers", 3);
     private static final int WRITER_PAUSE_MS = Integer.getInteger("torture.writerPauseMs", 6);
@@ -75,10 +76,14 @@ class TortureIT {
                             : new LaunchedCapture.KillPlan(0, 0, 1 + random.nextInt(2 * tables.size() * ROWS / KILLS));
                     // Half the runs stream until killed; the others may also end by themselves once caught up.
                     f.config().put("tail", random.nextBoolean());
+                    // A chunk size of its own per run (a configuration change between runs is allowed).
+                    f.config().put("backfill_chunk_size", CHUNK_SIZE / 2 + random.nextInt(CHUNK_SIZE + 1));
                     f.setState(state);
                     LaunchedCapture.Result result = LaunchedCapture.run(f.args(), plan);
+                    assertThat(result.errors()).as("run %d failed: %s", run, result.stderr()).isEmpty();
                     if (!result.killed()) {
                         assertThat(result.exitCode()).as("run %d ended by itself: %s", run, result.stderr()).isZero();
+                        assertThat(result.recordsAfterLastState()).as("records after the final state of run %d", run).isZero();
                     }
                     kept.add(new TortureVerifier.KeptRun(run, state, result.kept(), result.killed()));
                     boolean midBackfill = backfilling(state) || backfilling(result.lastState());
@@ -89,8 +94,8 @@ class TortureIT {
                         kills++;
                         killsMidBackfill += midBackfill ? 1 : 0;
                     }
-                    System.out.printf("TortureIT run %d%s: %s, %s after %d ms, %d messages, %d kept%s%n", run,
-                            f.config().get("tail").asBoolean() ? " (tail)" : "", plan,
+                    System.out.printf("TortureIT run %d (chunk %d%s): %s, %s after %d ms, %d messages, %d kept%s%n", run,
+                            f.config().get("backfill_chunk_size").asInt(), f.config().get("tail").asBoolean() ? ", tail" : "", plan,
                             result.killed() ? "killed" : "exited " + result.exitCode(), result.millis(),
                             result.messages().size(), result.kept().size(), midBackfill ? ", mid-backfill" : "");
                     assertThat(writers.unexpected).as("writer failures").isEmpty();
@@ -102,10 +107,13 @@ class TortureIT {
 
             run++;
             f.config().put("tail", false);
+            f.config().put("backfill_chunk_size", CHUNK_SIZE);
             f.setState(state);
             LaunchedCapture.Result last = LaunchedCapture.run(f.args(), LaunchedCapture.KillPlan.never(300_000));
+            assertThat(last.errors()).as("the final run failed: %s", last.stderr()).isEmpty();
             assertThat(last.exitCode()).as("the final run: %s", last.stderr()).isZero();
-            kept.add(new TortureVerifier.KeptRun(run, state, last.messages(), false));
+            assertThat(last.recordsAfterLastState()).as("records after the final state").isZero();
+            kept.add(new TortureVerifier.KeptRun(run, state, last.kept(), false));
             System.out.printf("TortureIT final run: %d ms, %d messages%n", last.millis(), last.messages().size());
 
             TortureVerifier verifier = new TortureVerifier(tables);

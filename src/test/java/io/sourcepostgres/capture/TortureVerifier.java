@@ -27,8 +27,8 @@ import java.util.TreeMap;
  *   <li>applying the records in order (upsert by key, delete on {@code _ab_cdc_deleted_at}) gives the tables
  *       exactly, compared as {@code to_jsonb} row images;
  *   <li>for each key, the emitted images are a subsequence of the key's audited history (deletes as
- *       tombstones); an image may repeat the previous one (a backfilled image of a change already
- *       emitted), never go back;
+ *       tombstones); a chunk row may repeat the image emitted before it (a change its snapshot included),
+ *       a change event may not (its effect was emitted already), and nothing goes back;
  *   <li>{@code _ab_cdc_lsn} never decreases per key;
  *   <li>each backfill chunk lies after the previous chunk's {@code resume_after} and up to its own, so a run
  *       resumed from a state with {@code resume_after} K reads no row at or before K again.
@@ -261,8 +261,11 @@ final class TortureVerifier {
                             + "of a chunk that was emitted before the change's transaction committed)" : ""));
                 }
 
+                // A chunk row may repeat the image last emitted (a change the chunk's snapshot included was
+                // emitted before the chunk); a change event must be newer than anything emitted for its key.
                 List<Audited> h = history.get(t.name()).get(key);
-                int from = matched.get(t.name()).getOrDefault(key, 0);
+                int previous = matched.get(t.name()).getOrDefault(key, -1);
+                int from = backfill[index] ? Math.max(previous, 0) : previous + 1;
                 String target = delete ? TOMBSTONE : image;
                 int found = -1;
                 if (h != null) {
@@ -274,8 +277,11 @@ final class TortureVerifier {
                     }
                 }
                 if (found < 0) {
-                    keyViolation("not in history", t, key, "the record " + e.describe() + " is not in the key's history at or after the "
-                            + "previously emitted image (history position " + from + ")");
+                    boolean repeated = !backfill[index] && previous >= 0 && h.get(previous).image().equals(target);
+                    keyViolation(repeated ? "change emitted again" : "not in history", t, key, "the record " + e.describe()
+                            + (repeated ? " repeats the image emitted before it (history position " + previous + ")"
+                            : " is not in the key's history " + (backfill[index] ? "at or " : "") + "after the image "
+                            + "emitted before it (history position " + previous + ")"));
                 } else {
                     matched.get(t.name()).put(key, found);
                 }
@@ -308,10 +314,8 @@ final class TortureVerifier {
             progress.putAll(progressOf(run.inputState()));
         }
         Map<String, Boolean> firstChunkSeen = new HashMap<>();
-        for (Map.Entry<String, Progress> e : progress.entrySet()) {
-            if (e.getValue().phase().equals("backfilling")) {
-                resumedMidBackfill++;
-            }
+        if (progress.values().stream().anyMatch(p -> p.phase().equals("backfilling"))) {
+            resumedMidBackfill++;
         }
         Map<String, Progress> resumedFrom = Map.copyOf(progress);
         int recordIndex = 0;

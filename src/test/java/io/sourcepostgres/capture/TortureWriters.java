@@ -4,6 +4,7 @@ import io.sourcepostgres.testing.PostgresCluster;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Concurrent writers for the torture test: each thread runs transactions of random shape against random rows
  * of the torture tables — inserts (between and beyond the preexisting rows), updates, primary key changes
  * and deletes, alone or several in a transaction, on one table or several, updates of hundreds of rows in
- * key order (a chunk's worth), some rolled back on purpose, and
+ * key order (a chunk's worth), some rolled back on purpose (whole, or to a savepoint), and
  * some that sleep between their first change and their commit so that their commit lands after a backfill
  * chunk read the row they changed. Unique violations and deadlocks are expected (they roll back like the
  * rest); any other failure is kept and fails the test.
@@ -109,12 +110,12 @@ final class TortureWriters implements AutoCloseable {
             } else if (shape < 62) {
                 TortureTable t = pick(random);
                 for (int i = 2 + random.nextInt(5); i > 0; i--) {
-                    change(c, random, t);
+                    change(c, random, t, true);
                 }
                 c.commit();
             } else if (shape < 82) {
                 for (int i = 2 + random.nextInt(7); i > 0; i--) {
-                    change(c, random, pick(random));
+                    change(c, random, pick(random), true);
                 }
                 c.commit();
             } else if (shape < 84) {
@@ -122,7 +123,7 @@ final class TortureWriters implements AutoCloseable {
                 c.commit();
             } else if (shape < 92 || !slowTransactions) {
                 for (int i = 1 + random.nextInt(5); i > 0; i--) {
-                    change(c, random, pick(random));
+                    change(c, random, pick(random), true);
                 }
                 c.rollback();
                 rollbacks.incrementAndGet();
@@ -132,7 +133,7 @@ final class TortureWriters implements AutoCloseable {
                 update(c, random, pick(random));
                 Thread.sleep(50 + random.nextInt(251));
                 for (int i = random.nextInt(3); i > 0; i--) {
-                    change(c, random, pick(random));
+                    change(c, random, pick(random), true);
                 }
                 c.commit();
                 slowCommits.incrementAndGet();
@@ -151,6 +152,25 @@ final class TortureWriters implements AutoCloseable {
 
     private TortureTable pick(Random random) {
         return tables.get(random.nextInt(tables.size()));
+    }
+
+    /** A change; in a transaction of several, sometimes inside a savepoint that is then rolled back or released. */
+    private void change(Connection c, Random random, TortureTable t, boolean several) throws SQLException {
+        if (!several || random.nextInt(5) != 0) {
+            change(c, random, t);
+            return;
+        }
+        try (Statement st = c.createStatement()) {
+            st.execute("SAVEPOINT torture");
+            try {
+                change(c, random, t);
+            } catch (SQLException e) {
+                // A conflict inside the savepoint: undo only that, the transaction goes on.
+                st.execute("ROLLBACK TO SAVEPOINT torture");
+                return;
+            }
+            st.execute(random.nextBoolean() ? "ROLLBACK TO SAVEPOINT torture" : "RELEASE SAVEPOINT torture");
+        }
     }
 
     private void change(Connection c, Random random, TortureTable t) throws SQLException {
