@@ -2,6 +2,8 @@ package io.sourcepostgres.postgres;
 
 import io.sourcepostgres.config.ConnectionUri;
 import io.sourcepostgres.config.ConnectorConfig;
+import io.sourcepostgres.postgres.tls.TlsMode;
+import io.sourcepostgres.postgres.tls.TlsSettings;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -57,6 +59,20 @@ public final class PgConnections {
         }
     }
 
+    /**
+     * The TLS settings both connection kinds use, libpq's defaults applied. Their files are read here, before
+     * connecting, so that a missing or malformed certificate or key is reported as such (a config error naming the
+     * parameter) rather than as a failed connection. Files are read again on every connection, as libpq does, so a
+     * renewed certificate is picked up by the next one.
+     */
+    public TlsSettings tls() {
+        TlsSettings tls = TlsSettings.resolve(config.uri(), TlsSettings.defaultDirectory());
+        if (tls.mode() != TlsMode.DISABLE) {
+            tls.sslContext();
+        }
+        return tls;
+    }
+
     private PgConnection open(boolean replication) {
         try {
             Connection c = new org.postgresql.Driver().connect(jdbcUrl(), properties(replication));
@@ -90,11 +106,7 @@ public final class PgConnections {
             PGProperty.PASSWORD.set(p, config.password());
         }
         PGProperty.APPLICATION_NAME.set(p, orDefault(uri.parameter("application_name"), DEFAULT_APPLICATION_NAME));
-        PGProperty.SSL_MODE.set(p, orDefault(uri.parameter("sslmode"), "prefer"));
-        setIfPresent(p, PGProperty.SSL_ROOT_CERT, uri.parameter("sslrootcert"));
-        setIfPresent(p, PGProperty.SSL_CERT, uri.parameter("sslcert"));
-        setIfPresent(p, PGProperty.SSL_KEY, uri.parameter("sslkey"));
-        setIfPresent(p, PGProperty.SSL_PASSWORD, uri.parameter("sslpassword"));
+        tls().applyTo(p);
         setIfPresent(p, PGProperty.OPTIONS, uri.parameter("options"));
         String target = uri.parameter("target_session_attrs");
         if (target != null) {
