@@ -16,7 +16,10 @@ import io.sourcepostgres.testing.PostgresExtension;
 import io.sourcepostgres.testing.TestPki;
 import io.sourcepostgres.testing.TestPki.Issued;
 import io.sourcepostgres.testing.TlsCluster;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -24,6 +27,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -214,6 +218,40 @@ class TlsIT {
         Path legacy = pki.legacyEncryptedPkcs1Pem(certUser, KEY_PASSWORD);
         assertFailed(checkAsCertUser("localhost", base + enc(legacy) + "&sslpassword=" + enc(KEY_PASSWORD)),
                 "legacy format", "openssl pkcs8 -topk8 -v2 aes-256-cbc -in " + legacy);
+    }
+
+    // ---- what a launched process finds in its environment ----------------------------------------------------
+
+    @Test
+    void libpqDefaultFilesUnderHomeAreUsed(@TempDir Path home) throws IOException {
+        Path dir = Files.createDirectories(home.resolve(".postgresql"));
+        Files.copy(pki.caCertificate(), dir.resolve("root.crt"));
+        Files.copy(certUser.certificate(), dir.resolve("postgresql.crt"));
+        Files.copy(pki.pkcs1Pem(certUser), dir.resolve("postgresql.key"));
+        ObjectNode config = MAPPER.createObjectNode();
+        config.put("connectionURI", tls.uri(CERT_USER, "localhost", db, "sslmode=verify-full"));
+
+        ConnectorRun run = Connector.launch(Map.of("HOME", home.toString()), 120,
+                "check", "--config", Connector.file(config).toString());
+
+        assertSucceeded(run.connectionStatus());
+    }
+
+    @Test
+    void sslrootcertSystemTrustsTheJavaRuntimesTrustStore() {
+        Path store = pki.trustStore("changeit");
+        Map<String, String> env = Map.of("SOURCE_POSTGRES_JAVA_OPTS", "-Xmx256m -Djavax.net.ssl.trustStore=" + store
+                + " -Djavax.net.ssl.trustStorePassword=changeit -Djavax.net.ssl.trustStoreType=PKCS12");
+        ObjectNode config = MAPPER.createObjectNode();
+        config.put("password", PASSWORD);
+
+        config.put("connectionURI", tls.uri(PASSWORD_USER, "localhost", db, "sslrootcert=system"));
+        assertSucceeded(Connector.launch(env, 120, "check", "--config", Connector.file(config).toString())
+                .connectionStatus());
+
+        config.put("connectionURI", tls.uri(PASSWORD_USER, "127.0.0.1", db, "sslrootcert=system"));
+        assertFailed(Connector.launch(env, 120, "check", "--config", Connector.file(config).toString())
+                .connectionStatus(), "does not name the host '127.0.0.1'");
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------------
