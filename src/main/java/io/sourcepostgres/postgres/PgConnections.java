@@ -14,8 +14,9 @@ import org.postgresql.jdbc.PgConnection;
 
 /**
  * Opens the two kinds of connection the connector uses: query connections (discovery, checks, backfill)
- * and the replication connection. Both get the canonical {@link SessionSettings}. A failure to connect
- * is translated by {@link ConnectFailures} into a message that says what to fix.
+ * and the replication connection. Both get the canonical {@link SessionSettings} and the same TLS settings
+ * ({@link TlsSettings}: libpq's sslmode, sslrootcert, sslcert, sslkey, sslpassword and default files). A failure
+ * to connect is translated by {@link ConnectFailures} into a message that says what to fix.
  */
 public final class PgConnections {
     private static final String DEFAULT_APPLICATION_NAME = "source-postgres";

@@ -8,6 +8,7 @@ import java.io.EOFException;
 import java.net.SocketException;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Locale;
 import javax.net.ssl.SSLException;
 
@@ -17,16 +18,12 @@ import javax.net.ssl.SSLException;
  * that offers no TLS, and a server that wants (another) client certificate.
  */
 final class TlsFailures {
-    private TlsFailures() {}
+    /** TLS alerts a server sends when it does not accept the client's certificate. */
+    private static final List<String> CERTIFICATE_ALERTS = List.of("unknown_ca", "bad_certificate",
+            "certificate_required", "certificate_unknown", "unsupported_certificate", "certificate_revoked",
+            "certificate_expired", "access_denied", "decrypt_error");
 
-    private static Path clientCertificate(ConnectorConfig config) {
-        try {
-            TlsSettings tls = TlsSettings.resolve(config.uri(), TlsSettings.defaultDirectory());
-            return tls.clientKey() == null ? null : tls.clientCertificate() != null ? tls.clientCertificate() : tls.clientKey();
-        } catch (RuntimeException e) {
-            return null;
-        }
-    }
+    private TlsFailures() {}
 
     /** The failure, or null when it is not about TLS. */
     static ConnectorException translate(SQLException e, ConnectorConfig config) {
@@ -77,23 +74,40 @@ final class TlsFailures {
             }
         }
         Path clientCertificate = clientCertificate(config);
-        if (clientCertificate != null && server.startsWith("SSL error")) {
-            // The handshake failed after the server's certificate was accepted (a rejection of it is caught above).
-            // The server checks the client certificate last; TLS 1.3 lets the client finish first, so its refusal
-            // arrives as an alert or, as often, as a connection closed under the client: broken pipe, reset, EOF.
-            Throwable cause = e;
-            while (cause.getCause() != null && !(cause instanceof SSLException || cause instanceof SocketException
-                    || cause instanceof EOFException)) {
-                cause = cause.getCause();
+        if (clientCertificate != null) {
+            // The server checks the client certificate last. TLS 1.3 lets the client finish its side of the handshake
+            // first, so the refusal arrives either as the server's alert (unknown_ca, bad_certificate...) or, as
+            // often, as the connection closed under the handshake: broken pipe, reset, end of stream.
+            String refusal = null;
+            for (Throwable t = e; t != null && refusal == null; t = t.getCause()) {
+                String m = t.getMessage() == null ? "" : t.getMessage();
+                if (t instanceof SSLException && m.contains("alert") && CERTIFICATE_ALERTS.stream().anyMatch(m::contains)) {
+                    refusal = m;
+                } else if (server.startsWith("SSL error") && (t instanceof SocketException || t instanceof EOFException)) {
+                    refusal = m;
+                }
             }
-            if (cause instanceof SSLException || cause instanceof SocketException || cause instanceof EOFException) {
+            if (refusal != null) {
                 return ConnectorException.config("The server at " + where + " ended the TLS handshake after the"
-                        + " connector presented the client certificate " + clientCertificate + " (" + cause.getMessage()
+                        + " connector presented the client certificate " + clientCertificate + " (" + refusal
                         + "): the server did not accept it. A client certificate must be issued by a CA in the"
                         + " server's ssl_ca_file, and sslkey must be its key; check sslcert and sslkey, or ask the"
                         + " database's administrator which CA the server trusts.", e);
             }
         }
         return null;
+    }
+
+    /** The client certificate (or PKCS#12 bundle) this configuration presents, or null when none. */
+    private static Path clientCertificate(ConnectorConfig config) {
+        try {
+            TlsSettings tls = TlsSettings.resolve(config.uri(), TlsSettings.defaultDirectory());
+            if (tls.clientKey() == null) {
+                return null;
+            }
+            return tls.clientCertificate() != null ? tls.clientCertificate() : tls.clientKey();
+        } catch (RuntimeException e) {
+            return null; // a configuration that cannot be resolved failed before connecting
+        }
     }
 }
