@@ -143,7 +143,25 @@ public final class PostgresCluster implements AutoCloseable {
             args.add(k + "=" + v);
         });
         addFiles(args, options);
-        script(args.toArray(String[]::new));
+        for (int attempt = 1; ; attempt++) {
+            try {
+                script(args.toArray(String[]::new));
+                return;
+            } catch (IllegalStateException e) {
+                // While the server was down its port was free, and it lies in the kernel's ephemeral range: a
+                // client retrying to connect to it may briefly hold it (a TCP self-connect). Such a socket
+                // closes within moments.
+                if (attempt == 5 || e.getMessage() == null || !e.getMessage().contains("Address already in use")) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     private static void addFiles(List<String> args, Options options) {
