@@ -83,7 +83,9 @@ final class TlsFailures {
                 String m = t.getMessage() == null ? "" : t.getMessage();
                 if (t instanceof SSLException && m.contains("alert") && CERTIFICATE_ALERTS.stream().anyMatch(m::contains)) {
                     refusal = m;
-                } else if (server.startsWith("SSL error") && (t instanceof SocketException || t instanceof EOFException)) {
+                } else if ((t instanceof SocketException && !(t instanceof java.net.ConnectException)
+                        && !(t instanceof java.net.NoRouteToHostException)) || t instanceof EOFException) {
+                    // pgjdbc does not always say "SSL error": a close under the handshake can surface bare.
                     refusal = m;
                 }
             }
