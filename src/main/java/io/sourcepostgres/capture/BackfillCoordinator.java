@@ -48,6 +48,9 @@ final class BackfillCoordinator {
     private final int chunkRows;
     private final long chunkBytes;
     private PendingChunk pending;
+    private long retryAfterNanos;
+    private long inFlightSinceNanos;
+    private long lastInFlightWarning;
     private long lastProgressLog = System.nanoTime();
     private long rowsEmitted;
 
@@ -93,11 +96,19 @@ final class BackfillCoordinator {
                 }
                 continue;
             }
+            if (System.nanoTime() < retryAfterNanos) {
+                return;
+            }
             long low = insertPosition();
             Chunk chunk = reader.read(connection, resumeAfter, chunkRows, chunkBytes);
             if (recent.anyDelivered(chunk.snapshot().inProgress())) {
                 continue; // raced a commit that was already delivered: read it again
             }
+            if (chunk.rowsInFlight() > 0) {
+                retryLater(stream, chunk);
+                return;
+            }
+            inFlightSinceNanos = 0;
             long high = fence();
             pending = new PendingChunk(stream, chunk, low, high, System.currentTimeMillis());
         }
@@ -128,6 +139,25 @@ final class BackfillCoordinator {
             finish(p.stream); // otherwise the stream stays first in the queue for its next chunk
         }
         return true;
+    }
+
+    /**
+     * Rows of the chunk are being modified by transactions still running: wait for them (replication keeps
+     * flowing meanwhile), and say so if it lasts.
+     */
+    private void retryLater(BackfillStream stream, Chunk chunk) {
+        long now = System.nanoTime();
+        if (inFlightSinceNanos == 0) {
+            inFlightSinceNanos = now;
+        }
+        retryAfterNanos = now + 50_000_000L;
+        if (now - inFlightSinceNanos > 30_000_000_000L && now - lastInFlightWarning > 30_000_000_000L) {
+            lastInFlightWarning = now;
+            out.log(LogLevel.WARN, "Backfill of " + stream.id + " has waited " + (now - inFlightSinceNanos) / 1_000_000_000L
+                    + " s for transactions that modified or locked " + chunk.rowsInFlight() + " rows of its next chunk "
+                    + "(in progress since before the chunk's snapshot; see pg_stat_activity for long-running "
+                    + "transactions). Changes keep streaming meanwhile.");
+        }
     }
 
     private void emitRows(BackfillStream stream, Chunk chunk, long lsn, long readAtMillis) {

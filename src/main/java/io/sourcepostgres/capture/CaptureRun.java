@@ -10,6 +10,7 @@ import io.sourcepostgres.config.ConnectorConfig;
 import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.postgres.PgConnections;
 import io.sourcepostgres.postgres.ServerInfo;
+import io.sourcepostgres.postgres.ServerShutdownWatch;
 import io.sourcepostgres.replication.ReplicationStream;
 import io.sourcepostgres.replication.StreamedTransactions;
 import java.nio.file.Files;
@@ -80,7 +81,13 @@ public final class CaptureRun {
                         new io.sourcepostgres.discovery.CatalogTypeLookup(query), out);
                 ReplicationCapture capture = new ReplicationCapture(stream, relations, new ChangeRecordWriter(out),
                         checkpoints, streamed, new TruncateHandler(out), new UnchangedToastValues(query), backfill, recent, out);
-                capture.run(target, shutdown::requested);
+                // Checked whenever the stream is idle between transactions: a SIGTERM stops cleanly, a server
+                // shutdown fails the run (transient) instead of holding the server's shutdown open.
+                ServerShutdownWatch serverShutdown = new ServerShutdownWatch(query);
+                capture.run(target, () -> {
+                    serverShutdown.check();
+                    return shutdown.requested();
+                });
                 out.log(LogLevel.INFO, "Caught up at " + Lsn.format(checkpoints.state().position()) + ": "
                         + capture.changesEmitted() + " changes and " + backfill.rowsEmitted() + " backfilled rows emitted");
             } finally {

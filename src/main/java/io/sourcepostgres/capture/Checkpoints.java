@@ -52,6 +52,9 @@ public final class Checkpoints {
 
     /** After a commit: emits a state unless the interval asks to coalesce. */
     public void committed() {
+        if (state.equals(lastEmitted) && recordsSinceState == 0) {
+            return; // nothing new since the last state (a backfill chunk just emitted it)
+        }
         if (intervalNanos == 0 || System.nanoTime() - lastEmitNanos >= intervalNanos) {
             emit();
         }

@@ -3,11 +3,15 @@ package io.sourcepostgres.cli;
 import io.sourcepostgres.airbyte.AirbyteOutput;
 import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.FailureType;
+import io.sourcepostgres.airbyte.RedactingLogHandler;
 import io.sourcepostgres.airbyte.Secrets;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.logging.Level;
+import java.util.logging.LogManager;
+import java.util.logging.Logger;
 import picocli.CommandLine;
 
 /**
@@ -24,16 +28,32 @@ public final class Main {
         PrintStream realStdout = System.out;
         // Anything a library prints to System.out would corrupt the protocol stream: send it to stderr.
         System.setOut(System.err);
-        int code = run(args, realStdout);
+        Secrets secrets = new Secrets();
+        routeJavaLogging(secrets);
+        int code = run(args, realStdout, secrets);
         realStdout.flush();
         System.exit(code);
     }
 
     public static int run(String[] args, OutputStream stdout) {
-        Secrets secrets = new Secrets();
+        return run(args, stdout, new Secrets());
+    }
+
+    private static int run(String[] args, OutputStream stdout, Secrets secrets) {
         try (AirbyteOutput out = new AirbyteOutput(stdout, secrets)) {
             return run(args, out);
         }
+    }
+
+    /**
+     * pgjdbc logs through java.util.logging, whose default console handler would print to stderr whatever a
+     * driver message holds. Replace it: warnings and errors only, with every password of this run removed.
+     */
+    static void routeJavaLogging(Secrets secrets) {
+        LogManager.getLogManager().reset();
+        Logger root = Logger.getLogger("");
+        root.setLevel(Level.WARNING);
+        root.addHandler(new RedactingLogHandler(secrets, System.err));
     }
 
     static int run(String[] args, AirbyteOutput out) {

@@ -25,6 +25,10 @@ public final class ConnectFailures {
             return ConnectorException.config("Cannot resolve the host name in " + where
                     + ". Check the host in connectionURI.", e);
         }
+        ConnectorException tls = TlsFailures.translate(e, config);
+        if (tls != null) {
+            return tls;
+        }
         if (root instanceof SSLException || server.contains("SSL") || server.contains("certificate")) {
             return ConnectorException.config("The TLS connection to " + where + " failed: " + server
                     + ". Check sslmode, sslrootcert (the CA that signed the server's certificate), sslcert/sslkey, "

@@ -2,6 +2,8 @@ package io.sourcepostgres.postgres;
 
 import io.sourcepostgres.config.ConnectionUri;
 import io.sourcepostgres.config.ConnectorConfig;
+import io.sourcepostgres.postgres.tls.TlsMode;
+import io.sourcepostgres.postgres.tls.TlsSettings;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -12,8 +14,9 @@ import org.postgresql.jdbc.PgConnection;
 
 /**
  * Opens the two kinds of connection the connector uses: query connections (discovery, checks, backfill)
- * and the replication connection. Both get the canonical {@link SessionSettings}. A failure to connect
- * is translated by {@link ConnectFailures} into a message that says what to fix.
+ * and the replication connection. Both get the canonical {@link SessionSettings} and the same TLS settings
+ * ({@link TlsSettings}: libpq's sslmode, sslrootcert, sslcert, sslkey, sslpassword and default files). A failure
+ * to connect is translated by {@link ConnectFailures} into a message that says what to fix.
  */
 public final class PgConnections {
     private static final String DEFAULT_APPLICATION_NAME = "source-postgres";
@@ -57,6 +60,20 @@ public final class PgConnections {
         }
     }
 
+    /**
+     * The TLS settings both connection kinds use, libpq's defaults applied. Their files are read here, before
+     * connecting, so that a missing or malformed certificate or key is reported as such (a config error naming the
+     * parameter) rather than as a failed connection. Files are read again on every connection, as libpq does, so a
+     * renewed certificate is picked up by the next one.
+     */
+    public TlsSettings tls() {
+        TlsSettings tls = TlsSettings.resolve(config.uri(), TlsSettings.defaultDirectory());
+        if (tls.mode() != TlsMode.DISABLE) {
+            tls.sslContext();
+        }
+        return tls;
+    }
+
     private PgConnection open(boolean replication) {
         try {
             Connection c = new org.postgresql.Driver().connect(jdbcUrl(), properties(replication));
@@ -90,11 +107,7 @@ public final class PgConnections {
             PGProperty.PASSWORD.set(p, config.password());
         }
         PGProperty.APPLICATION_NAME.set(p, orDefault(uri.parameter("application_name"), DEFAULT_APPLICATION_NAME));
-        PGProperty.SSL_MODE.set(p, orDefault(uri.parameter("sslmode"), "prefer"));
-        setIfPresent(p, PGProperty.SSL_ROOT_CERT, uri.parameter("sslrootcert"));
-        setIfPresent(p, PGProperty.SSL_CERT, uri.parameter("sslcert"));
-        setIfPresent(p, PGProperty.SSL_KEY, uri.parameter("sslkey"));
-        setIfPresent(p, PGProperty.SSL_PASSWORD, uri.parameter("sslpassword"));
+        tls().applyTo(p);
         setIfPresent(p, PGProperty.OPTIONS, uri.parameter("options"));
         String target = uri.parameter("target_session_attrs");
         if (target != null) {

@@ -49,23 +49,17 @@ public final class ReplicationSlots {
      * has written anything.
      */
     public static ReplicationSlot createPgoutput(Connection c, String name) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT slot_name FROM pg_catalog.pg_create_logical_replication_slot(?, 'pgoutput')")) {
-            ps.setString(1, name);
-            ps.executeQuery().close();
-        } catch (SQLException e) {
-            ConnectorException known = understood(e, c, name);
-            if (known != null) {
-                throw known;
-            }
-            throw e;
-        }
+        callWithSlotName(c, "SELECT slot_name FROM pg_catalog.pg_create_logical_replication_slot(?, 'pgoutput')", name);
         return find(c, name).orElseThrow(() -> new SQLException("slot " + name + " vanished right after creation"));
     }
 
     /** Drops the slot; it must not be in use. */
     public static void drop(Connection c, String name) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.pg_drop_replication_slot(?)")) {
+        callWithSlotName(c, "SELECT pg_catalog.pg_drop_replication_slot(?)", name);
+    }
+
+    private static void callWithSlotName(Connection c, String sql, String name) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, name);
             ps.executeQuery().close();
         } catch (SQLException e) {

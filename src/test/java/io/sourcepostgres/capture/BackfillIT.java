@@ -181,4 +181,37 @@ class BackfillIT {
             assertThat(ids(f.read(), "ov")).containsExactly(2, 3, 1);
         }
     }
+
+    @Test
+    void aRowModifiedByATransactionOpenDuringItsChunkIsNotEmittedStale(PostgresCluster pg) throws Exception {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TABLE open_tx (id int PRIMARY KEY, n int NOT NULL)",
+                    "INSERT INTO open_tx SELECT g, 0 FROM generate_series(1, 20) g");
+            f.capture("public", "open_tx");
+            f.config().put("backfill_chunk_size", 5);
+            // The publication and slot first: creating a slot waits for running transactions to end.
+            f.sql("CREATE PUBLICATION " + f.publication + " FOR ALL TABLES",
+                    "SELECT pg_create_logical_replication_slot('" + f.slot + "', 'pgoutput')");
+            try (java.sql.Connection writer = pg.connect(f.database)) {
+                writer.setAutoCommit(false);
+                // Modified before the backfill reads it, committed only after the read began.
+                writer.createStatement().execute("UPDATE open_tx SET n = 1 WHERE id = 7");
+                java.util.concurrent.CompletableFuture<ConnectorRun> read =
+                        java.util.concurrent.CompletableFuture.supplyAsync(f::read);
+                Thread.sleep(1500);
+                writer.commit();
+                ConnectorRun run = read.get(120, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(run.exitCode()).as(run.toString()).isZero();
+                List<JsonNode> seven = run.records().stream().filter(r -> r.at("/data/id").asInt() == 7).toList();
+                assertThat(seven).isNotEmpty();
+                long previous = Long.MIN_VALUE;
+                for (JsonNode r : seven) {
+                    assertThat(r.at("/data/_ab_cdc_lsn").asLong()).isGreaterThanOrEqualTo(previous);
+                    previous = r.at("/data/_ab_cdc_lsn").asLong();
+                }
+                assertThat(seven.get(seven.size() - 1).at("/data/n").asInt()).isEqualTo(1);
+                assertThat(ids(run, "open_tx")).contains(1, 20);
+            }
+        }
+    }
 }

@@ -59,13 +59,14 @@ class ReplicationIT {
                     shape.add(type.equals("RECORD") ? "R" : "S");
                 }
             }
-            // A STATE may come first: the server's keepalives can move the position before the first commit.
-            assertThat(String.join("", shape).replaceFirst("^S+", "")).startsWith("RRSRSRSRRS");
+            // The position may also move (a STATE with no records) across WAL decoded between or before the commits.
+            assertThat(String.join("", shape).replaceAll("S+", "S").replaceFirst("^S", "")).startsWith("RRSRSRSRRS");
             for (JsonNode s : run.states()) {
                 assertThat(s.get("type").asText()).isEqualTo("GLOBAL");
                 assertThat(s.at("/sourceStats/recordCount").isNumber()).isTrue();
             }
-            assertThat(run.states().get(0).at("/sourceStats/recordCount").asDouble()).isEqualTo(2.0);
+            assertThat(run.states().stream().mapToDouble(st -> st.at("/sourceStats/recordCount").asDouble())
+                    .filter(c -> c > 0).findFirst().orElseThrow()).isEqualTo(2.0);
         }
     }
 
@@ -189,7 +190,10 @@ class ReplicationIT {
                     shape.add("STATE");
                 }
             }
+            // A STATE may come first: the walsender may report a position it read up to before it reached the commit.
             int first = shape.indexOf("t0");
+            assertThat(first).isNotNegative();
+            assertThat(shape.subList(0, first)).allMatch("STATE"::equals);
             assertThat(shape.subList(first, first + 11))
                     .containsExactly("t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "t9", "STATE");
         }

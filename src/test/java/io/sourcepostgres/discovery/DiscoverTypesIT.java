@@ -186,6 +186,10 @@ class DiscoverTypesIT {
         // Zone-less timestamps and times are not RFC 3339, which a strict draft-07 "format" check demands;
         // Airbyte's convention (format plus airbyte_type *_without_timezone) treats format as an annotation.
         assertValidWithFormatAsAnnotation(data, stream.get("json_schema"));
+        assertThat(strictFormatErrors(data, stream.get("json_schema")))
+                .anyMatch(e -> e.contains("c_timestamp:")).anyMatch(e -> e.contains("c_time:"));
+        data.remove(List.of("c_timestamp", "c_time"));
+        assertThat(strictFormatErrors(data, stream.get("json_schema"))).isEmpty();
         ProtocolValidator.assertMatchesSchema(data, stream.get("json_schema"));
         // nulls wherever the column allows them, the nullable enum included
         for (String column : List.of("c_mood", "c_hstore", "c_int_array", "c_short_code", "c_json", "c_float8_not_null",
@@ -269,6 +273,13 @@ class DiscoverTypesIT {
         var config = SchemaValidatorsConfig.builder().formatAssertionsEnabled(false).build();
         var errors = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V7).getSchema(schema, config).validate(data);
         assertThat(errors).as("%s", data).isEmpty();
+    }
+
+    /** What a validator that asserts draft-07 formats (ProtocolValidator does not, as Airbyte) says of {@code data}. */
+    private static List<String> strictFormatErrors(JsonNode data, JsonNode schema) {
+        var config = SchemaValidatorsConfig.builder().formatAssertionsEnabled(true).build();
+        return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V7).getSchema(schema, config).validate(data).stream()
+                .map(com.networknt.schema.ValidationMessage::getMessage).toList();
     }
 
     private static void assertRejected(JsonNode data, JsonNode schema) {

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -34,12 +35,36 @@ public final class Connector {
 
     /** Runs the real launcher as a process, waiting at most {@code timeoutSeconds}. */
     public static ConnectorRun launch(long timeoutSeconds, String... args) {
+        return launch(Map.of(), timeoutSeconds, args);
+    }
+
+    /** Runs the real launcher as a process with extra environment variables (e.g. HOME, SOURCE_POSTGRES_JAVA_OPTS). */
+    public static ConnectorRun launch(Map<String, String> environment, long timeoutSeconds, String... args) {
+        return launch(launcher(), null, environment, false, timeoutSeconds, args);
+    }
+
+    /**
+     * Runs {@code launcher} as a process and returns every byte it wrote to stdout and stderr.
+     *
+     * @param workingDirectory where the process runs; null: this JVM's working directory
+     * @param onlyEnvironment true: the process sees {@code environment} and nothing else of this JVM's environment
+     */
+    public static ConnectorRun launch(Path launcher, Path workingDirectory, Map<String, String> environment,
+            boolean onlyEnvironment, long timeoutSeconds, String... args) {
         List<String> cmd = new ArrayList<>();
-        cmd.add(launcher().toString());
+        cmd.add(launcher.toString());
         cmd.addAll(List.of(args));
         try {
             Path err = Files.createTempFile("connector-stderr", ".txt");
-            Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
+            ProcessBuilder builder = new ProcessBuilder(cmd).redirectError(err.toFile());
+            if (workingDirectory != null) {
+                builder.directory(workingDirectory.toFile());
+            }
+            if (onlyEnvironment) {
+                builder.environment().clear();
+            }
+            builder.environment().putAll(environment);
+            Process p = builder.start();
             p.getOutputStream().close();
             byte[] out = p.getInputStream().readAllBytes();
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {

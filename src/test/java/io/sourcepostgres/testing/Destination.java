@@ -37,6 +37,8 @@ public final class Destination {
     public void apply(List<JsonNode> records, java.util.Map<String, List<String>> keyColumns) {
         try (Connection c = pg.connect(database)) {
             c.setAutoCommit(false);
+            // The destination's tables do not change during one apply: look each one's columns up once.
+            java.util.Map<String, List<String>> columnsByTable = new java.util.HashMap<>();
             for (JsonNode r : records) {
                 String table = quote(r.path("namespace").asText("public")) + "." + quote(r.get("stream").asText());
                 JsonNode data = r.get("data");
@@ -47,7 +49,7 @@ public final class Destination {
                 if (!data.path("_ab_cdc_deleted_at").isNull() && !data.path("_ab_cdc_deleted_at").isMissingNode()) {
                     delete(c, table, key, data);
                 } else {
-                    upsert(c, table, key, data);
+                    upsert(c, table, key, data, columnsByTable.computeIfAbsent(table, t -> columns(c, t)));
                 }
             }
             c.commit();
@@ -71,7 +73,7 @@ public final class Destination {
         }
     }
 
-    private static void upsert(Connection c, String table, List<String> key, JsonNode data) throws SQLException {
+    private static List<String> columns(Connection c, String table) {
         List<String> columns = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT attname FROM pg_attribute WHERE attrelid = ?::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
@@ -81,7 +83,14 @@ public final class Destination {
                     columns.add(rs.getString(1));
                 }
             }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the columns of " + table + ": " + e.getMessage(), e);
         }
+        return columns;
+    }
+
+    private static void upsert(Connection c, String table, List<String> key, JsonNode data, List<String> columns)
+            throws SQLException {
         StringBuilder set = new StringBuilder();
         for (String col : columns) {
             if (!key.contains(col)) {
@@ -95,6 +104,11 @@ public final class Destination {
             ps.setString(1, data.toString());
             ps.executeUpdate();
         }
+    }
+
+    /** Every row of one of this destination's tables, as {@link #rows(PostgresCluster, String, String)} gives them. */
+    public List<String> rows(String qualifiedTable) {
+        return rows(pg, database, qualifiedTable);
     }
 
     /** Every row of a table as its text form, ordered by the text: comparable across databases. */

@@ -142,7 +142,33 @@ public final class PostgresCluster implements AutoCloseable {
             args.add("--set");
             args.add(k + "=" + v);
         });
-        script(args.toArray(String[]::new));
+        addFiles(args, options);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                script(args.toArray(String[]::new));
+                return;
+            } catch (IllegalStateException e) {
+                // While the server was down its port was free, and it lies in the kernel's ephemeral range: a
+                // client retrying to connect to it may briefly hold it (a TCP self-connect). Such a socket
+                // closes within moments.
+                if (attempt == 5 || e.getMessage() == null || !e.getMessage().contains("Address already in use")) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static void addFiles(List<String> args, Options options) {
+        for (Path file : options.files) {
+            args.add("--file");
+            args.add(file.toAbsolutePath().toString());
+        }
     }
 
     @Override
@@ -170,6 +196,7 @@ public final class PostgresCluster implements AutoCloseable {
             args.add("--hba");
             args.add(hba);
         }
+        addFiles(args, options);
         String output = script(args.toArray(String[]::new));
         // Not anchored at the line start: when the script first fetches a version, Maven's colour reset codes
         // (stderr, merged here) land in front of "port=".
@@ -222,11 +249,12 @@ public final class PostgresCluster implements AutoCloseable {
         return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
-    /** How a cluster is made: version, extra postgresql.conf settings, extra pg_hba.conf lines. */
+    /** How a cluster is made: version, extra postgresql.conf settings, extra pg_hba.conf lines, files for the server. */
     public static final class Options {
         private String version = VERSION;
         private final Map<String, String> settings = new LinkedHashMap<>();
         private final List<String> hbaLines = new ArrayList<>();
+        private final List<Path> files = new ArrayList<>();
 
         public Options version(String major) {
             this.version = major;
@@ -240,6 +268,16 @@ public final class PostgresCluster implements AutoCloseable {
 
         public Options hba(String line) {
             hbaLines.add(line);
+            return this;
+        }
+
+        /**
+         * Copies {@code file} into the data directory before the server starts, owned by the server's user with
+         * mode 0600 (what PostgreSQL demands of a private key); settings name it relative to the data directory,
+         * e.g. {@code .file(key).set("ssl_key_file", key.getFileName().toString())}.
+         */
+        public Options file(Path file) {
+            files.add(file);
             return this;
         }
     }

@@ -1,0 +1,67 @@
+package io.sourcepostgres.postgres;
+
+import io.sourcepostgres.airbyte.ConnectorException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLWarning;
+import org.postgresql.jdbc.PgConnection;
+
+/**
+ * Notices that the server is shutting down, from an idle query session, without sending anything.
+ *
+ * <p>Why it is needed: at a fast shutdown PostgreSQL ends every ordinary session at once, but a logical
+ * walsender first waits until its client has confirmed everything it was sent. This connector confirms
+ * only the position the orchestrator has stored, so the walsender never stops waiting: the shutdown
+ * would hang as long as the capture keeps streaming, and the capture would keep waiting for WAL that never
+ * comes. The query session, terminated with {@code 57P01}, is the signal; at an immediate shutdown or a
+ * crash the server sends a {@code 57P0x} warning before cutting it. pgjdbc reads either from the socket
+ * when asked for notifications, without a round trip.
+ */
+public final class ServerShutdownWatch {
+    private static final long CHECK_INTERVAL_NANOS = 1_000_000_000L;
+
+    private final PgConnection session;
+    private long lastCheck = System.nanoTime();
+
+    public ServerShutdownWatch(Connection session) throws SQLException {
+        this.session = session.unwrap(PgConnection.class);
+    }
+
+    /**
+     * Throws a transient error once the server has ended (or announced the end of) the session; looks at
+     * most once a second, so it may be called on every idle turn of a loop.
+     */
+    public void check() {
+        long now = System.nanoTime();
+        if (now - lastCheck < CHECK_INTERVAL_NANOS) {
+            return;
+        }
+        lastCheck = now;
+        try {
+            session.getNotifications();
+            for (SQLWarning w = session.getWarnings(); w != null; w = w.getNextWarning()) {
+                if (isShutdown(w.getSQLState())) {
+                    throw goingAway(w.getMessage(), w);
+                }
+            }
+            session.clearWarnings();
+        } catch (SQLException e) {
+            if (isShutdown(e.getSQLState()) || (e.getSQLState() != null && e.getSQLState().startsWith("08"))) {
+                throw goingAway(e.getMessage(), e);
+            }
+            throw ConnectorException.transientError("The query session failed while streaming: " + e.getMessage()
+                    + ". The next run resumes from the last emitted state.", e);
+        }
+    }
+
+    /** Class 57P, operator intervention: 57P01 admin shutdown (fast or immediate stop), 57P02 crash shutdown. */
+    private static boolean isShutdown(String sqlState) {
+        return sqlState != null && sqlState.startsWith("57P");
+    }
+
+    private static ConnectorException goingAway(String message, Throwable cause) {
+        return ConnectorException.transientError("The PostgreSQL server is shutting down or restarting (" + message
+                + "). The run stops so that the server can finish its shutdown; the next run resumes from the last "
+                + "emitted state once the server is back.", cause);
+    }
+}
