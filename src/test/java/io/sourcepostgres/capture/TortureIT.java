@@ -22,7 +22,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *
  * <p>Sizes are system properties with CI defaults: {@code torture.rows} (preexisting rows per table),
  * {@code torture.kills}, {@code torture.chunkSize}, {@code torture.writers}, {@code torture.writerPauseMs},
- * {@code torture.slowTransactions}, {@code torture.decodingWorkMem}; {@code torture.seed} repeats the random choices (writers and kill
+ * {@code torture.slowTransactions}, {@code torture.lockedUpdates}, {@code torture.decodingWorkMem}; {@code torture.seed} repeats the random choices (writers and kill
  * moments; thread timing stays the machine's).
  */
 @ExtendWith(PostgresExtension.class)
@@ -37,6 +37,8 @@ class TortureIT {
     private static final String DECODING_WORK_MEM = System.getProperty("torture.decodingWorkMem", "64kB");
     private static final boolean SLOW_TRANSACTIONS =
             Boolean.parseBoolean(System.getProperty("torture.slowTransactions", "true"));
+    private static final boolean LOCKED_UPDATES =
+            Boolean.parseBoolean(System.getProperty("torture.lockedUpdates", "true"));
 
     @Test
     void killedOverAndOverTheCaptureStillEqualsTheTablesAndFollowsEachRowsHistory(PostgresCluster pg) throws Exception {
@@ -61,7 +63,7 @@ class TortureIT {
             int run = 0;
             JsonNode state = null;
             try (TortureWriters writers = new TortureWriters(pg, f.database, tables, 2 * ROWS, SLOW_TRANSACTIONS,
-                    WRITER_PAUSE_MS)) {
+                    LOCKED_UPDATES, WRITER_PAUSE_MS)) {
                 writers.start(WRITERS, SEED);
                 Thread.sleep(500); // the first run starts among running transactions
                 while (kills < KILLS) {

@@ -113,6 +113,14 @@ record TortureTable(String name, List<String> columns, List<String> keyColumns, 
                 + " WHERE (" + keys + ") >= (" + from + ") ORDER BY " + keys + " LIMIT ?)";
     }
 
+    /** Locks FOR KEY SHARE the ? rows from row number ? on, in key order. */
+    String keyShareLockSql() {
+        String keys = String.join(", ", keyColumns.stream().map(TortureTable::quote).toList());
+        String from = identity() ? "?" : String.join(", ", keyExpressions);
+        return "SELECT 1 FROM " + name + " WHERE (" + keys + ") >= (" + from + ") ORDER BY " + keys
+                + " LIMIT ? FOR KEY SHARE";
+    }
+
     /** DELETE of row number ?. */
     String deleteSql() {
         return "DELETE FROM " + name + " WHERE " + where();

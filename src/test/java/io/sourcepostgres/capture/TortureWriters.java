@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * and deletes, alone or several in a transaction, on one table or several, updates of hundreds of rows in
  * key order (a chunk's worth), some rolled back on purpose (whole, or to a savepoint), and
  * some that sleep between their first change and their commit so that their commit lands after a backfill
- * chunk read the row they changed. Unique violations and deadlocks are expected (they roll back like the
+ * chunk read the row they changed — among them updates of rows that another transaction holds locked FOR
+ * KEY SHARE, so that the rows' xmax is a MultiXact. Unique violations and deadlocks are expected (they roll back like the
  * rest); any other failure is kept and fails the test.
  */
 final class TortureWriters implements AutoCloseable {
@@ -30,6 +31,7 @@ final class TortureWriters implements AutoCloseable {
     private final List<TortureTable> tables;
     private final int keySpace;
     private final boolean slowTransactions;
+    private final boolean lockedUpdates;
     private final int pauseMillis;
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean stop;
@@ -44,15 +46,17 @@ final class TortureWriters implements AutoCloseable {
     /**
      * @param keySpace row numbers are drawn from [0, keySpace): the preexisting rows hold the even ones
      * @param slowTransactions whether some transactions sleep 50–300 ms between their first change and commit
+     * @param lockedUpdates whether some of those update rows that another transaction holds FOR KEY SHARE
      * @param pauseMillis the longest pause of a writer between two transactions
      */
     TortureWriters(PostgresCluster pg, String database, List<TortureTable> tables, int keySpace, boolean slowTransactions,
-            int pauseMillis) {
+            boolean lockedUpdates, int pauseMillis) {
         this.pg = pg;
         this.database = database;
         this.tables = tables;
         this.keySpace = keySpace;
         this.slowTransactions = slowTransactions;
+        this.lockedUpdates = lockedUpdates;
         this.pauseMillis = pauseMillis;
     }
 
@@ -82,14 +86,20 @@ final class TortureWriters implements AutoCloseable {
 
     String summary() {
         return commits + " commits (" + slowCommits + " slow), " + statements + " statements, " + rollbacks
-                + " rolled back on purpose, " + conflicts + " rolled back on unique violations or deadlocks";
+                + " rolled back on purpose, " + conflicts + " rolled back on unique violations, deadlocks or lock timeouts";
     }
 
     private void run(Random random) {
-        try (Connection c = pg.connect(database)) {
+        try (Connection c = pg.connect(database); Connection other = pg.connect(database)) {
             c.setAutoCommit(false);
+            try (Statement st = other.createStatement()) {
+                // It may wait for a row that waits for c's lock, which c holds until 'other' is done: the
+                // server cannot see that deadlock, so a lock timeout breaks it.
+                st.execute("SET lock_timeout = '2s'");
+            }
+            other.setAutoCommit(false);
             while (!stop) {
-                transaction(c, random);
+                transaction(c, other, random);
                 if (pauseMillis > 0) {
                     Thread.sleep(random.nextInt(pauseMillis + 1));
                 }
@@ -101,9 +111,14 @@ final class TortureWriters implements AutoCloseable {
         }
     }
 
-    private void transaction(Connection c, Random random) throws SQLException, InterruptedException {
+    private void transaction(Connection c, Connection other, Random random) throws SQLException, InterruptedException {
         int shape = random.nextInt(100);
         try {
+            if (slowTransactions && lockedUpdates && shape >= 96) {
+                lockedWhileUpdated(c, other, random, pick(random));
+                commits.incrementAndGet();
+                return;
+            }
             if (shape < 38) {
                 change(c, random, pick(random));
                 c.commit();
@@ -141,8 +156,9 @@ final class TortureWriters implements AutoCloseable {
             commits.incrementAndGet();
         } catch (SQLException e) {
             c.rollback();
+            other.rollback();
             String state = e.getSQLState() == null ? "" : e.getSQLState();
-            if (state.equals("23505") || state.equals("40P01") || state.equals("40001")) {
+            if (state.equals("23505") || state.equals("40P01") || state.equals("40001") || state.equals("55P03")) {
                 conflicts.incrementAndGet();
             } else {
                 unexpected.add(Thread.currentThread().getName() + ": " + state + " " + e.getMessage());
@@ -211,6 +227,33 @@ final class TortureWriters implements AutoCloseable {
             ps.executeUpdate();
         }
         statements.incrementAndGet();
+    }
+
+    /**
+     * A range of rows locked FOR KEY SHARE (as a foreign key check locks a parent row) while another
+     * transaction updates them (no key change, so it does not wait), and both stay open a while: the rows'
+     * xmax is then a MultiXact of the two, not a transaction id, while an update is in flight.
+     */
+    private void lockedWhileUpdated(Connection c, Connection other, Random random, TortureTable t)
+            throws SQLException, InterruptedException {
+        long from = row(random);
+        int rows = 20 + random.nextInt(100);
+        try (PreparedStatement ps = c.prepareStatement(t.keyShareLockSql())) {
+            int p = bindKey(ps, 1, t, from);
+            ps.setInt(p, rows);
+            ps.executeQuery().close();
+        }
+        try (PreparedStatement ps = other.prepareStatement(t.bulkUpdateSql())) {
+            ps.setString(1, "locked " + random.nextInt(1_000_000));
+            int p = bindKey(ps, 2, t, from);
+            ps.setInt(p, rows);
+            ps.executeUpdate();
+        }
+        statements.addAndGet(2);
+        Thread.sleep(50 + random.nextInt(251));
+        other.commit();
+        c.commit();
+        slowCommits.incrementAndGet();
     }
 
     private void bulkUpdate(Connection c, Random random, TortureTable t) throws SQLException {
