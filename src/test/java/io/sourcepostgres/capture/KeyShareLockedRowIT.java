@@ -1,0 +1,67 @@
+package io.sourcepostgres.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcepostgres.testing.CaptureFixture;
+import io.sourcepostgres.testing.ConnectorRun;
+import io.sourcepostgres.testing.PostgresCluster;
+import io.sourcepostgres.testing.PostgresExtension;
+import java.sql.Connection;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * What TortureIT found: a row updated by a transaction still open when its chunk is read must not be
+ * emitted before that update, also when another transaction holds the row FOR KEY SHARE (as every
+ * foreign key check on a child row does to its parent) — the row's xmax is then a MultiXact, not the
+ * updater's transaction id.
+ */
+@ExtendWith(PostgresExtension.class)
+class KeyShareLockedRowIT {
+
+    @Test
+    void aRowUpdatedWhileAnotherTransactionHoldsItForKeyShareIsNotEmittedStale(PostgresCluster pg) throws Exception {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TABLE parent (id int PRIMARY KEY, n int NOT NULL)",
+                    "INSERT INTO parent SELECT g, 0 FROM generate_series(1, 20) g");
+            f.capture("public", "parent");
+            f.config().put("backfill_chunk_size", 5);
+            // The publication and slot first: creating a slot waits for running transactions to end.
+            f.sql("CREATE PUBLICATION " + f.publication + " FOR ALL TABLES",
+                    "SELECT pg_create_logical_replication_slot('" + f.slot + "', 'pgoutput')");
+            try (Connection locker = pg.connect(f.database); Connection writer = pg.connect(f.database)) {
+                locker.setAutoCommit(false);
+                writer.setAutoCommit(false);
+                locker.createStatement().execute("SELECT 1 FROM parent WHERE id = 7 FOR KEY SHARE");
+                // Not a key change: it does not wait for the lock, and the row's xmax becomes a MultiXact.
+                writer.createStatement().execute("UPDATE parent SET n = 1 WHERE id = 7");
+                CompletableFuture<ConnectorRun> read = CompletableFuture.supplyAsync(f::read);
+                Thread.sleep(3000);
+                writer.commit();
+                locker.commit();
+                ConnectorRun first = read.get(120, TimeUnit.SECONDS);
+                assertThat(first.exitCode()).as(first.toString()).isZero();
+                ConnectorRun second = f.read();
+                assertThat(second.exitCode()).as(second.toString()).isZero();
+
+                List<JsonNode> seven = new ArrayList<>();
+                for (ConnectorRun run : List.of(first, second)) {
+                    run.records().stream().filter(r -> r.at("/data/id").asInt() == 7).forEach(seven::add);
+                }
+                assertThat(seven).isNotEmpty();
+                long previous = Long.MIN_VALUE;
+                for (JsonNode r : seven) {
+                    assertThat(r.at("/data/_ab_cdc_lsn").asLong()).as("_ab_cdc_lsn of id 7 never decreases: %s", seven)
+                            .isGreaterThanOrEqualTo(previous);
+                    previous = r.at("/data/_ab_cdc_lsn").asLong();
+                }
+                assertThat(seven.get(seven.size() - 1).at("/data/n").asInt()).isEqualTo(1);
+            }
+        }
+    }
+}
