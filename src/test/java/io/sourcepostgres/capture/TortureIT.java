@@ -57,57 +57,80 @@ class TortureIT {
             }
             System.out.printf("TortureIT: tables filled in %.1f s%n", (System.nanoTime() - began) / 1e9);
 
-            List<TortureVerifier.KeptRun> kept = new ArrayList<>();
-            int kills = 0;
-            int killsMidBackfill = 0;
-            int run = 0;
-            JsonNode state = null;
+            Runs runs = new Runs();
             try (TortureWriters writers = new TortureWriters(pg, f.database, tables, 2 * ROWS, SLOW_TRANSACTIONS,
                     LOCKED_UPDATES, WRITER_PAUSE_MS)) {
                 writers.start(WRITERS, SEED);
                 Thread.sleep(500); // the first run starts among running transactions
-                while (kills < KILLS) {
-                    run++;
-                    assertThat(run).as("runs that ended before their kill moment, too many of them").isLessThan(KILLS * 4);
-                    // A kill at a moment in time, or right after some state or some record (between a chunk's
-                    // rows and its state, say); the connector runs on a little while the kill is on its way.
-                    // Record counts are scaled so that the backfill spans most of the kills.
-                    int kind = random.nextInt(3);
-                    LaunchedCapture.KillPlan plan = kind == 0 ? new LaunchedCapture.KillPlan(300 + random.nextInt(2700), 0, 0)
-                            : kind == 1 ? new LaunchedCapture.KillPlan(0, 1 + random.nextInt(300), 0)
-                            : new LaunchedCapture.KillPlan(0, 0, 1 + random.nextInt(2 * tables.size() * ROWS / KILLS));
-                    // Half the runs stream until killed; the others may also end by themselves once caught up.
-                    f.config().put("tail", random.nextBoolean());
-                    // A chunk size of its own per run (a configuration change between runs is allowed).
-                    f.config().put("backfill_chunk_size", CHUNK_SIZE / 2 + random.nextInt(CHUNK_SIZE + 1));
-                    f.setState(state);
-                    LaunchedCapture.Result result = LaunchedCapture.run(f.args(), plan);
-                    assertThat(result.errors()).as("run %d failed: %s", run, result.stderr()).isEmpty();
-                    if (!result.killed()) {
-                        assertThat(result.exitCode()).as("run %d ended by itself: %s", run, result.stderr()).isZero();
-                        assertThat(result.recordsAfterLastState()).as("records after the final state of run %d", run).isZero();
-                    }
-                    kept.add(new TortureVerifier.KeptRun(run, state, result.kept(), result.killed()));
-                    boolean midBackfill = backfilling(state) || backfilling(result.lastState());
-                    if (result.lastState() != null) {
-                        state = result.lastState();
-                    }
-                    if (result.killed()) {
-                        kills++;
-                        killsMidBackfill += midBackfill ? 1 : 0;
-                    }
-                    System.out.printf("TortureIT run %d (chunk %d%s): %s, %s after %d ms, %d messages, %d kept%s%n", run,
-                            f.config().get("backfill_chunk_size").asInt(), f.config().get("tail").asBoolean() ? ", tail" : "", plan,
-                            result.killed() ? "killed" : "exited " + result.exitCode(), result.millis(),
-                            result.messages().size(), result.kept().size(), midBackfill ? ", mid-backfill" : "");
+                while (runs.kills < KILLS) {
+                    runs.killedRun(f, random, tables.size() * ROWS);
                     assertThat(writers.unexpected).as("writer failures").isEmpty();
                 }
                 writers.close();
                 System.out.println("TortureIT writers: " + writers.summary());
                 assertThat(writers.unexpected).as("writer failures").isEmpty();
             }
+            runs.finalRun(f);
 
-            run++;
+            TortureVerifier verifier = new TortureVerifier(tables);
+            List<String> violations = verifier.verify(pg, f.database, runs.kept);
+            System.out.println("TortureIT: " + runs.kills + " kills (" + runs.killsMidBackfill + " during a backfill) in "
+                    + runs.kept.size()
+                    + " runs; " + verifier.summary() + "; violations " + verifier.violationCounts() + "; "
+                    + String.format("%.1f s in all", (System.nanoTime() - began) / 1e9));
+            assertThat(violations).as("violations (seed %d): %s; the first ones of each kind:%n%s", SEED,
+                    verifier.violationCounts(), String.join("\n\n", violations)).isEmpty();
+            assertThat(runs.kills).isGreaterThanOrEqualTo(KILLS);
+            assertThat(runs.killsMidBackfill).as("kills that hit a backfill").isGreaterThan(0);
+        }
+    }
+
+    /** The runs so far as the orchestrator kept them, and the state it carries from one to the next. */
+    private static final class Runs {
+        final List<TortureVerifier.KeptRun> kept = new ArrayList<>();
+        int kills;
+        int killsMidBackfill;
+        JsonNode state;
+
+        /** A run resumed from the carried state and killed at a random moment (unless it ends first). */
+        void killedRun(CaptureFixture f, Random random, int totalRows) {
+            int number = kept.size() + 1;
+            assertThat(number).as("runs that ended before their kill moment, too many of them").isLessThan(KILLS * 4);
+            // A kill at a moment in time, or right after some state or some record (between a chunk's rows and
+            // its state, say); the connector runs on a little while the kill is on its way. Record counts are
+            // scaled so that the backfill spans most of the kills.
+            int kind = random.nextInt(3);
+            LaunchedCapture.KillPlan plan = kind == 0 ? new LaunchedCapture.KillPlan(300 + random.nextInt(2700), 0, 0)
+                    : kind == 1 ? new LaunchedCapture.KillPlan(0, 1 + random.nextInt(300), 0)
+                    : new LaunchedCapture.KillPlan(0, 0, 1 + random.nextInt(2 * totalRows / KILLS));
+            // Half the runs stream until killed; the others may also end by themselves once caught up.
+            f.config().put("tail", random.nextBoolean());
+            // A chunk size of its own per run (a configuration change between runs is allowed).
+            f.config().put("backfill_chunk_size", CHUNK_SIZE / 2 + random.nextInt(CHUNK_SIZE + 1));
+            f.setState(state);
+            LaunchedCapture.Result result = LaunchedCapture.run(f.args(), plan);
+            assertThat(result.errors()).as("run %d failed: %s", number, result.stderr()).isEmpty();
+            if (!result.killed()) {
+                assertThat(result.exitCode()).as("run %d ended by itself: %s", number, result.stderr()).isZero();
+                assertThat(result.recordsAfterLastState()).as("records after the final state of run %d", number).isZero();
+            }
+            kept.add(new TortureVerifier.KeptRun(number, state, result.kept(), result.killed()));
+            boolean midBackfill = backfilling(state) || backfilling(result.lastState());
+            if (result.lastState() != null) {
+                state = result.lastState();
+            }
+            if (result.killed()) {
+                kills++;
+                killsMidBackfill += midBackfill ? 1 : 0;
+            }
+            System.out.printf("TortureIT run %d (chunk %d%s): %s, %s after %d ms, %d messages, %d kept%s%n", number,
+                    f.config().get("backfill_chunk_size").asInt(), f.config().get("tail").asBoolean() ? ", tail" : "",
+                    plan, result.killed() ? "killed" : "exited " + result.exitCode(), result.millis(),
+                    result.messages().size(), result.kept().size(), midBackfill ? ", mid-backfill" : "");
+        }
+
+        /** With the writers stopped, a run to completion from the carried state. */
+        void finalRun(CaptureFixture f) {
             f.config().put("tail", false);
             f.config().put("backfill_chunk_size", CHUNK_SIZE);
             f.setState(state);
@@ -115,18 +138,8 @@ class TortureIT {
             assertThat(last.errors()).as("the final run failed: %s", last.stderr()).isEmpty();
             assertThat(last.exitCode()).as("the final run: %s", last.stderr()).isZero();
             assertThat(last.recordsAfterLastState()).as("records after the final state").isZero();
-            kept.add(new TortureVerifier.KeptRun(run, state, last.kept(), false));
+            kept.add(new TortureVerifier.KeptRun(kept.size() + 1, state, last.kept(), false));
             System.out.printf("TortureIT final run: %d ms, %d messages%n", last.millis(), last.messages().size());
-
-            TortureVerifier verifier = new TortureVerifier(tables);
-            List<String> violations = verifier.verify(pg, f.database, kept);
-            System.out.println("TortureIT: " + kills + " kills (" + killsMidBackfill + " during a backfill) in " + run
-                    + " runs; " + verifier.summary() + "; violations " + verifier.violationCounts() + "; "
-                    + String.format("%.1f s in all", (System.nanoTime() - began) / 1e9));
-            assertThat(violations).as("violations (seed %d): %s; the first ones of each kind:%n%s", SEED,
-                    verifier.violationCounts(), String.join("\n\n", violations)).isEmpty();
-            assertThat(kills).isGreaterThanOrEqualTo(KILLS);
-            assertThat(killsMidBackfill).as("kills that hit a backfill").isGreaterThan(0);
         }
     }
 
