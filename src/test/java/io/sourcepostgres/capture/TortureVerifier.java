@@ -158,7 +158,7 @@ final class TortureVerifier {
 
     // --- key order -----------------------------------------------------------------------------------------
 
-    /** Ranks every key in the history and in the states by the table's own key order (ICU collations included). */
+    /** Ranks every key in the history, the records and the states by the table's own key order (ICU collations included). */
     private void loadRanks(Connection c, List<KeptRun> runs) throws SQLException {
         Map<String, java.util.Set<String>> keys = new HashMap<>();
         for (TortureTable t : tables.values()) {
@@ -166,7 +166,13 @@ final class TortureVerifier {
         }
         for (KeptRun run : runs) {
             for (JsonNode m : run.messages()) {
-                if ("STATE".equals(m.path("type").asText())) {
+                if ("RECORD".equals(m.path("type").asText())) {
+                    // A key that never existed still needs a place in the order, to be reported rather than crash.
+                    TortureTable t = tables.get(m.at("/record/stream").asText());
+                    if (t != null) {
+                        keys.get(t.name()).add(keyOf(t, m.at("/record/data")));
+                    }
+                } else if ("STATE".equals(m.path("type").asText())) {
                     progressOf(m.get("state")).forEach((stream, p) -> {
                         if (p.resumeAfter() != null && keys.containsKey(stream)) {
                             keys.get(stream).add(p.resumeAfter());
