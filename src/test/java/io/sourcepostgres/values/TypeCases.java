@@ -353,7 +353,7 @@ final class TypeCases {
             eq("interval", "'178000000 years'", "\"P178000000Y\""),
             eq("interval", "'-178000000 years'", "\"P-178000000Y\""),
             eq("interval", "'2147483647 days'", "\"P2147483647D\""),
-            eq("interval", "'2562047788:00:54.775807'", "\"PT2562047788H54.775807S\""),
+            eq("interval", "'2562047788:00:54.775807'", "\"PT2562047788H54.775807S\"").since(15),
             nulled("interval", "'infinity'", "null").since(17),
             nulled("interval", "'-infinity'", "null").since(17),
             // enums and domains (over domains)
