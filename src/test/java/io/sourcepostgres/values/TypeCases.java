@@ -207,7 +207,7 @@ final class TypeCases {
             eq("text", "'é 中文 😀 𝄞'", "\"é 中文 😀 𝄞\""),
             eq("text", "E'tab\\there\\nline\\r \\\\ \"q\" \\x01 \\x1f'", "\"tab\\there\\nline\\r \\\\ \\\"q\\\" \\u0001 \\u001F\""),
             eq("text", "E'\\x01\\x02\\x03\\x7f'", "\"\\u0001\\u0002\\u0003\u007f\""),
-            eq("text", "E'\\b\\f\\v'", "\"\\b\\f\\u000B\""),
+            eq("text", "E'\\b\\f\\x0b'", "\"\\b\\f\\u000B\""),
             eq("text", "E'\\u2028\\u2029\\uFEFF\\uFFFF'", "\"\u2028\u2029\uFEFF\uFFFF\""),
             eq("text", "E'\\U0010FFFF'", "\"\uDBFF\uDFFF\""),
             eq("text", "'\\ud800'", "\"\\\\ud800\""),
