@@ -3,11 +3,17 @@
 messages. Reads in large blocks so that counting costs far less CPU than producing the output.
 Prints one line: bytes=N lines=N records=N states=N. With a file argument, writes the last STATE line there.
 """
+import fcntl
 import sys
 
 RECORD = b'{"type":"RECORD"'
 STATE = b'{"type":"STATE"'
 src = sys.stdin.buffer.raw if hasattr(sys.stdin.buffer, "raw") else sys.stdin.buffer
+try:
+    # A 1 MiB pipe (Linux's default ceiling) lets the writer go on while this reader waits for a core.
+    fcntl.fcntl(src.fileno(), 1031, 1 << 20)  # F_SETPIPE_SZ
+except OSError:
+    pass
 total = lines = records = states = 0
 carry = b""
 last_state = b""
