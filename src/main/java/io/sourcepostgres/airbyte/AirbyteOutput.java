@@ -110,10 +110,13 @@ public final class AirbyteOutput implements AutoCloseable {
 
     // ---- state ---------------------------------------------------------------------------------------
 
-    /** Writes a STATE message whose {@code state} object is given whole, and flushes: a state is a promise. */
+    /**
+     * Writes a STATE message whose {@code state} object is given whole. It is not flushed here: the capture
+     * flushes whenever replication goes idle (so a state never waits behind a quiet stream), and a busy
+     * stream fills the buffer; one write per small transaction would cost more than the transaction.
+     */
     public synchronized void state(JsonNode stateMessage) {
         writeMessage("STATE", "state", stateMessage);
-        flush();
     }
 
     // ---- everything else -----------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import java.util.List;
  * resumes the scan. Built once per stream by {@link #of}; immutable and free of any connection afterwards.
  *
  * @param table the table as discovery described it
- * @param columns the columns every chunk row holds, in this order: all the table's columns in {@code attnum}
- *     order, generated ones included
+ * @param columns the columns every chunk row holds, in this order: the table's columns in {@code attnum}
+ *     order, generated ones only when asked for (key columns always)
  * @param key the scan key columns in key order
  * @param keyFromCatalog whether the key is the configured stream's {@code primary_key} rather than the
  *     table's primary key
@@ -41,7 +41,18 @@ public record BackfillPlan(
      *     on a subset of its columns that also covers NULLs), or a key column's type cannot be ordered
      */
     public static BackfillPlan of(Connection connection, DiscoveredTable table, List<String> primaryKey) {
-        return ScanKeyResolver.resolve(connection, table, primaryKey);
+        return of(connection, table, primaryKey, true);
+    }
+
+    /**
+     * As {@link #of(Connection, DiscoveredTable, List)}; {@code withGenerated} false leaves generated columns
+     * (other than key columns) out of the rows, as pgoutput does before PostgreSQL 18 and, on 18, unless the
+     * publication has {@code publish_generated_columns = stored}: so a backfilled row and a replicated row of
+     * the same table have the same columns.
+     */
+    public static BackfillPlan of(Connection connection, DiscoveredTable table, List<String> primaryKey,
+            boolean withGenerated) {
+        return ScanKeyResolver.resolve(connection, table, primaryKey, withGenerated);
     }
 
     /** The key columns' positions in a chunk row, in key order: what {@link RowKey#of} takes for a chunk row. */

@@ -57,7 +57,8 @@ final class ScanKeyResolver {
 
     private ScanKeyResolver() {}
 
-    static BackfillPlan resolve(Connection connection, DiscoveredTable table, List<String> catalogKey) {
+    static BackfillPlan resolve(Connection connection, DiscoveredTable table, List<String> catalogKey,
+            boolean withGenerated) {
         boolean fromCatalog = catalogKey != null && !catalogKey.isEmpty();
         List<String> names = fromCatalog ? catalogKey : table.primaryKey();
         if (names.isEmpty()) {
@@ -70,12 +71,14 @@ final class ScanKeyResolver {
             throw ConnectorException.config("The catalog's primary_key for table " + table.id() + " names a column twice "
                     + names + "; list each key column once.");
         }
-        List<ColumnInfo> columns = table.columns();
+        List<ColumnInfo> all = table.columns();
+        List<ColumnInfo> columns = withGenerated ? all
+                : all.stream().filter(c -> !c.generated() || names.contains(c.name())).toList();
         for (String name : names) {
             if (table.column(name).isEmpty()) {
                 throw ConnectorException.config("The catalog's primary_key for table " + table.id() + " names column \""
                         + name + "\", which the table does not have (its columns: "
-                        + columns.stream().map(ColumnInfo::name).collect(Collectors.joining(", "))
+                        + all.stream().map(ColumnInfo::name).collect(Collectors.joining(", "))
                         + "). Column names are case-sensitive; fix the stream's primary_key in the catalog.");
             }
         }

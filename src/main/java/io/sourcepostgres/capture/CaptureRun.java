@@ -137,8 +137,13 @@ public final class CaptureRun {
      * The streams to backfill in this run, in catalog order: incremental streams whose backfill is not
      * complete (resuming after their last chunk), and every full-refresh stream from its first row.
      */
-    private java.util.Deque<BackfillStream> backfills(Connection query, CapturedStreams captured, CaptureState state) {
+    private java.util.Deque<BackfillStream> backfills(Connection query, CapturedStreams captured, CaptureState state)
+            throws SQLException {
         java.util.Deque<BackfillStream> queue = new java.util.ArrayDeque<>();
+        // An incremental stream's backfilled rows must look like its replicated ones: they hold a generated
+        // column only when pgoutput sends it. A full-refresh stream is only ever backfilled and keeps them all.
+        boolean generatedReplicated = io.sourcepostgres.postgres.Publications.publishesGeneratedColumns(query,
+                config.publicationName());
         for (ConfiguredCatalog.ConfiguredStream s : catalog.streams()) {
             boolean incremental = s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL;
             StreamProgress progress = state.streams().get(s.id());
@@ -147,7 +152,8 @@ public final class CaptureRun {
             }
             CapturedStreams.Target target = captured.targets().get(s.id());
             io.sourcepostgres.backfill.BackfillPlan plan =
-                    io.sourcepostgres.backfill.BackfillPlan.of(query, target.table(), s.primaryKey());
+                    io.sourcepostgres.backfill.BackfillPlan.of(query, target.table(), s.primaryKey(),
+                            !incremental || generatedReplicated);
             io.sourcepostgres.backfill.RowEstimate estimate =
                     io.sourcepostgres.backfill.RowEstimate.of(query, target.table());
             long done = incremental && progress != null ? progress.rowsDone() : 0;

@@ -21,7 +21,8 @@ import java.util.function.BooleanSupplier;
  * position at the start of the run — at a transaction boundary. No timer decides this.
  */
 public final class ReplicationCapture {
-    private static final long IDLE_SLEEP_MAX_NANOS = 5_000_000L;
+    /** Longest pause between polls of an idle stream: bounds the commit-to-stdout latency it adds. */
+    private static final long IDLE_SLEEP_MAX_NANOS = 1_000_000L;
     private static final long SOLICIT_INTERVAL_NANOS = 1_000_000_000L;
 
     private final ReplicationStream stream;
@@ -72,13 +73,13 @@ public final class ReplicationCapture {
      * says so), then emits a final state.
      */
     public void run(long target, BooleanSupplier stop) {
-        long idleSleep = 100_000L;
+        long idleSleep = 50_000L;
         long lastSolicit = 0;
         try {
             while (true) {
                 ByteBuffer buf = stream.poll();
                 if (buf != null) {
-                    idleSleep = 100_000L;
+                    idleSleep = 50_000L;
                     handle(buf.array(), buf.arrayOffset() + buf.position(), buf.remaining(), stream.lastReceivedLsn());
                     if (!inTransaction && streamingXid == 0) {
                         backfill.readNextChunk();

@@ -33,6 +33,24 @@ public final class Publications {
     }
 
     /**
+     * Whether pgoutput sends the stored generated columns of the publication's tables: only from PostgreSQL
+     * 18, and only when the publication was made with {@code publish_generated_columns = stored}. Before 18
+     * pgoutput never sends a generated column.
+     */
+    public static boolean publishesGeneratedColumns(Connection c, String name) throws SQLException {
+        if (c.getMetaData().getDatabaseMajorVersion() < 18) {
+            return false;
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT pubgencols::text IN ('s', 'true') FROM pg_catalog.pg_publication WHERE pubname = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        }
+    }
+
+    /**
      * Creates the publication FOR ALL TABLES (which needs a superuser) and returns it. If another process
      * created it meanwhile, returns that one.
      */

@@ -2,7 +2,6 @@ package io.sourcepostgres.values;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 
 /**
  * {@code hstore}: PostgreSQL prints {@code "a"=>"1", "b"=>NULL}, every key and value double-quoted with
@@ -32,7 +31,7 @@ final class HstoreEncoder implements ValueEncoder {
                 scratch = new byte[length];
             }
             int keyLength = PgText.unescape(utf8, i + 1, keyEnd, scratch);
-            out.writeFieldName(new String(scratch, 0, keyLength, StandardCharsets.UTF_8));
+            Utf8Json.fieldName(out, scratch, 0, keyLength);
             i = keyEnd + 1;
             if (end - i < 2 || utf8[i] != '=' || utf8[i + 1] != '>') {
                 throw malformed();

@@ -3,6 +3,7 @@ package io.sourcepostgres.values;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.core.json.UTF8JsonGenerator;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -25,6 +26,15 @@ final class Utf8Json {
         } else {
             out.writeString(new String(utf8, offset, length, StandardCharsets.UTF_8));
         }
+    }
+
+    /**
+     * Writes the bytes as an object's field name. {@code writeFieldName(String)} would escape a character
+     * outside the Basic Multilingual Plane as a {@code \uD83D\uDE00} pair while {@link #string} writes it as
+     * UTF-8; going through a pre-quoted name makes names and strings alike.
+     */
+    static void fieldName(JsonGenerator out, byte[] utf8, int offset, int length) throws IOException {
+        out.writeFieldName(new SerializedString(new String(utf8, offset, length, StandardCharsets.UTF_8)));
     }
 
     /** Writes the bytes verbatim as one JSON value; the caller has checked that they are valid JSON. */

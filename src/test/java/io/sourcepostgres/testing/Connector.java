@@ -21,7 +21,12 @@ import java.util.concurrent.TimeUnit;
  * {@link #launch} runs the real launcher {@code bin/source-postgres} as a process (needs {@code mvn package}).
  */
 public final class Connector {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Records may hold 1000-digit numbers, long strings and deeply nested json values: no read limits. */
+    private static final ObjectMapper MAPPER = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
+            .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+                    .maxNumberLength(Integer.MAX_VALUE).maxNestingDepth(100_000).maxStringLength(Integer.MAX_VALUE)
+                    .build())
+            .build());
 
     private Connector() {}
 

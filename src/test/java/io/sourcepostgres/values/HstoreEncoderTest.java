@@ -27,6 +27,11 @@ class HstoreEncoderTest {
     }
 
     @Test
+    void astralKeysAreUtf8LikeValuesNotSurrogateEscapes() {
+        assertThat(json(HSTORE, "\"😀\"=>\"😀\", \"\u0001\"=>\"\"")).isEqualTo("{\"😀\":\"😀\",\"\\u0001\":\"\"}");
+    }
+
+    @Test
     void brokenTextIsRefused() {
         for (String text : new String[] {"a=>1", "\"a\"=>", "\"a\"=>\"1\",\"b\"=>\"2\"", "\"a\"=\"1\"", "\"a"}) {
             assertThatThrownBy(() -> encode(HSTORE, text)).as(text).isInstanceOf(IllegalArgumentException.class)
