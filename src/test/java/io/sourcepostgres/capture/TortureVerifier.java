@@ -42,7 +42,8 @@ import java.util.TreeMap;
 final class TortureVerifier {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final String TOMBSTONE = "DELETED";
-    private static final int MAX_REPORTED_PER_KIND = 4;
+    /** How many violations of each kind are described in full ({@code -Dtorture.report}). */
+    private static final int MAX_REPORTED_PER_KIND = Integer.getInteger("torture.report", 4);
 
     /** One run as the orchestrator kept it. */
     record KeptRun(int number, JsonNode inputState, List<JsonNode> messages, boolean killed) {}
