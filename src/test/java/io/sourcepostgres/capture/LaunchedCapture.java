@@ -16,8 +16,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One run of the real launcher ({@code bin/source-postgres}) whose stdout is read line by line as it comes,
- * as an orchestrator reads it, and which may be killed with SIGKILL at a chosen moment: a time after its start, or as soon as it has printed a given number of STATE
- * messages. Only complete lines count: a line cut by the kill is not a message.
+ * as an orchestrator reads it, and which may be killed with SIGKILL at a chosen moment: a time after its
+ * start, or as soon as it has printed a given number of states or records. Only complete lines count: a
+ * line cut by the kill is not a message. The kill goes through the process handle, so everything the
+ * connector wrote before it died is still read.
  */
 final class LaunchedCapture {
     private static final ObjectMapper MAPPER = new ObjectMapper();

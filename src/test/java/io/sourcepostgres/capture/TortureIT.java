@@ -22,7 +22,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *
  * <p>Sizes are system properties with CI defaults: {@code torture.rows} (preexisting rows per table),
  * {@code torture.kills}, {@code torture.chunkSize}, {@code torture.writers}, {@code torture.writerPauseMs},
- * {@code torture.slowTransactions}, {@code torture.lockedUpdates}, {@code torture.decodingWorkMem}, {@code torture.report}; {@code torture.seed} repeats the random choices (writers and kill
+ * {@code torture.slowTransactions}, {@code torture.lockedUpdates}, {@code torture.decodingWorkMem},
+ * {@code torture.report}; {@code torture.seed} repeats the random choices (writers and kill
  * moments; thread timing stays the machine's).
  */
 @ExtendWith(PostgresExtension.class)

@@ -263,7 +263,8 @@ final class TortureVerifier {
                 if (before != null && lsn < before) {
                     List<Emitted> sequence = emitted.get(t.name()).get(key);
                     boolean afterChunk = sequence.size() > 1 && sequence.get(sequence.size() - 2).backfill() && !e.backfill();
-                    keyViolation(afterChunk ? "lsn decrease after a chunk" : "lsn decrease", t, key, "_ab_cdc_lsn decreased from " + Lsn.format(before) + " to " + Lsn.format(lsn)
+                    keyViolation(afterChunk ? "lsn decrease after a chunk" : "lsn decrease", t, key,
+                            "_ab_cdc_lsn decreased from " + Lsn.format(before) + " to " + Lsn.format(lsn)
                             + " at the record " + e.describe() + (afterChunk ? " (a change made before the low fence "
                             + "of a chunk that was emitted before the change's transaction committed)" : ""));
                 }
@@ -390,7 +391,8 @@ final class TortureVerifier {
                     // The restart invariant: the first backfilled row after resuming comes after resume_after.
                     String first = keyOf(tables.get(stream), records.get(chunk.get(0)).get("data"));
                     if (rank(stream, first) <= rank(stream, resumed.resumeAfter())) {
-                        violation("restart re-read", "run " + run.number() + " resumed stream " + stream + " after " + resumed.resumeAfter()
+                        violation("restart re-read", "run " + run.number() + " resumed stream " + stream + " after "
+                                + resumed.resumeAfter()
                                 + " but its first backfilled row is " + first + ": rows before the resume point were read again");
                     }
                 }
@@ -464,14 +466,16 @@ final class TortureVerifier {
                 String mine = got.get(e.getKey());
                 if (!e.getValue().equals(mine)) {
                     differences++;
-                    keyViolation("applied output differs", t, e.getKey(), "applied output " + (mine == null ? "lacks the row" : "has " + mine)
+                    keyViolation("applied output differs", t, e.getKey(), "applied output "
+                            + (mine == null ? "lacks the row" : "has " + mine)
                             + " but the table has " + e.getValue());
                 }
             }
             for (String key : got.keySet()) {
                 if (!table.containsKey(key)) {
                     differences++;
-                    keyViolation("applied output differs", t, key, "applied output has " + got.get(key) + " but the table has no such row");
+                    keyViolation("applied output differs", t, key, "applied output has " + got.get(key)
+                            + " but the table has no such row");
                 }
             }
             if (table.size() < 100 && differences == 0) {

@@ -295,7 +295,8 @@ final class TortureWriters implements AutoCloseable {
         if (x == 0) {
             ps.setNull(index + 1, Types.BIGINT);
         } else if (x == 1) {
-            ps.setLong(index + 1, random.nextBoolean() ? Long.MAX_VALUE - random.nextInt(1000) : Long.MIN_VALUE + random.nextInt(1000));
+            ps.setLong(index + 1, random.nextBoolean() ? Long.MAX_VALUE - random.nextInt(1000)
+                    : Long.MIN_VALUE + random.nextInt(1000));
         } else {
             ps.setLong(index + 1, random.nextLong() >> random.nextInt(64));
         }
