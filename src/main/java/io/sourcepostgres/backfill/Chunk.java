@@ -29,16 +29,8 @@ public final class Chunk {
     private final ChunkSnapshot snapshot;
     private int remaining;
 
-    private final int rowsInFlight;
-
     Chunk(BackfillPlan plan, List<TupleData> rows, long bytes, boolean done, boolean cutByBytes,
             ChunkSnapshot snapshot) {
-        this(plan, rows, bytes, done, cutByBytes, snapshot, 0);
-    }
-
-    Chunk(BackfillPlan plan, List<TupleData> rows, long bytes, boolean done, boolean cutByBytes,
-            ChunkSnapshot snapshot, int rowsInFlight) {
-        this.rowsInFlight = rowsInFlight;
         this.plan = plan;
         this.rows = rows.toArray(TupleData[]::new);
         this.byKey = new HashMap<>(Math.max(16, rows.size() * 4 / 3 + 1));
@@ -95,14 +87,6 @@ public final class Chunk {
     /** Whether the chunk stopped at its byte bound rather than its row bound or the end of the table. */
     public boolean cutByBytes() {
         return cutByBytes;
-    }
-
-    /**
-     * How many rows a transaction outside the snapshot had already modified or locked when the chunk was
-     * read: such a chunk must be read again later (see ChunkQuery.IN_FLIGHT).
-     */
-    public int rowsInFlight() {
-        return rowsInFlight;
     }
 
     /** The snapshot the rows were read in. */

@@ -28,17 +28,6 @@ import java.util.stream.Collectors;
 final class ChunkQuery {
     static final String SETTING_PREFIX = "source_postgres.resume_";
 
-    /**
-     * A trailing column per row: whether a transaction the chunk's snapshot did not include has already
-     * modified (or locked) the row — its change, delivered after the chunk, may carry an LSN older than
-     * the chunk's low fence. The row's 32-bit xmax is widened to a 64-bit id with the snapshot's epoch.
-     */
-    static final String IN_FLIGHT = "(xmax <> '0'::xid AND (SELECT pg_catalog.txid_status(f) = 'in progress'"
-            + " OR (pg_catalog.txid_status(f) = 'committed' AND NOT pg_catalog.txid_visible_in_snapshot(f, s))"
-            + " FROM (SELECT s, ((pg_catalog.txid_snapshot_xmax(s) >> 32) << 32 | xmax::text::bigint)"
-            + " - CASE WHEN xmax::text::bigint > (pg_catalog.txid_snapshot_xmax(s) & 4294967295) THEN 4294967296 ELSE 0 END AS f"
-            + " FROM (SELECT pg_catalog.txid_current_snapshot() AS s) snap) w))";
-
     private final BackfillPlan plan;
     private final String selectFrom;
     private final String orderBy;
@@ -49,7 +38,7 @@ final class ChunkQuery {
         // A plain table's inheritance children are tables of their own (own streams, own pgoutput relations);
         // a partitioned table's rows all live in its partitions.
         String only = plan.table().isPartitioned() ? "" : "ONLY ";
-        this.selectFrom = "SELECT " + columns + ", " + IN_FLIGHT + " FROM " + only + plan.table().id().quoted();
+        this.selectFrom = "SELECT " + columns + " FROM " + only + plan.table().id().quoted();
         this.orderBy = plan.key().stream().map(k -> Sql.identifier(k.name()) + " ASC NULLS LAST")
                 .collect(Collectors.joining(", ", " ORDER BY ", ""));
     }

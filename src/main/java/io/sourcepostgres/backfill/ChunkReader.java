@@ -94,17 +94,12 @@ public final class ChunkReader {
         ChunkSnapshot snapshot = beginChunk(connection, resume);
         int columns = plan.columns().size();
         List<TupleData> rows = new ArrayList<>(Math.min(limit, 10_000));
-        int inFlight = 0;
         long bytes = 0;
         boolean cut = false;
         CopyOut copy = connection.unwrap(PGConnection.class).getCopyAPI().copyOut(query.copy(resume, limit));
         byte[] line;
         while ((line = copy.readFromCopy()) != null) {
-            TupleData withFlag = CopyTextRow.parse(line, line.length, columns + 1);
-            if (withFlag.length(columns) == 1 && withFlag.buffer()[withFlag.offset(columns)] == 't') {
-                inFlight++;
-            }
-            rows.add(withoutLast(withFlag, columns));
+            rows.add(CopyTextRow.parse(line, line.length, columns));
             bytes += line.length;
             if (bytes >= maxBytes && copy.isActive()) {
                 cut = rows.size() < limit;
@@ -117,7 +112,7 @@ public final class ChunkReader {
         if (!cut && copy.isActive() && copy.readFromCopy() != null) {
             throw new IllegalStateException("COPY sent more rows than its LIMIT");
         }
-        return new Chunk(plan, rows, bytes, !cut && rows.size() < limit, cut, snapshot, inFlight);
+        return new Chunk(plan, rows, bytes, !cut && rows.size() < limit, cut, snapshot);
     }
 
     /**
@@ -196,17 +191,5 @@ public final class ChunkReader {
                     + "while it was being captured (dropped or altered); the next run reads it anew.", e);
         }
         return ConnectorException.system(what + " failed unexpectedly: " + e.getMessage(), e);
-    }
-
-    private static TupleData withoutLast(TupleData row, int columns) {
-        byte[] kinds = new byte[columns];
-        int[] offsets = new int[columns];
-        int[] lengths = new int[columns];
-        for (int c = 0; c < columns; c++) {
-            kinds[c] = row.kind(c);
-            offsets[c] = row.offset(c);
-            lengths[c] = row.length(c);
-        }
-        return new TupleData(row.buffer(), kinds, offsets, lengths);
     }
 }

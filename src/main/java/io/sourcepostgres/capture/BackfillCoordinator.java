@@ -48,9 +48,6 @@ final class BackfillCoordinator {
     private final int chunkRows;
     private final long chunkBytes;
     private PendingChunk pending;
-    private long retryAfterNanos;
-    private long inFlightSinceNanos;
-    private long lastInFlightWarning;
     private long lastProgressLog = System.nanoTime();
     private long rowsEmitted;
 
@@ -96,23 +93,30 @@ final class BackfillCoordinator {
                 }
                 continue;
             }
-            if (System.nanoTime() < retryAfterNanos) {
-                return;
-            }
             long low = insertPosition();
             Chunk chunk = reader.read(connection, resumeAfter, chunkRows, chunkBytes);
             if (recent.anyDelivered(chunk.snapshot().inProgress())) {
                 continue; // raced a commit that was already delivered: read it again
             }
-            if (chunk.rowsInFlight() > 0) {
-                retryLater(stream, chunk);
-                return;
-            }
-            inFlightSinceNanos = 0;
-            long high = fence();
-            pending = new PendingChunk(stream, chunk, low, high, System.currentTimeMillis());
+            pending = new PendingChunk(stream, chunk, low, System.currentTimeMillis(),
+                    TableWriters.runningSince(connection, stream.plan.table(), chunk.snapshot()));
+        }
+        fenceIfReady();
+    }
+
+    /**
+     * Writes the high fence of the waiting chunk once every transaction that was already writing its table
+     * when the chunk's snapshot was taken has ended: until then, such a transaction may still commit a
+     * change to one of the chunk's rows made before the low fence, which would arrive after the chunk with
+     * an older {@code _ab_cdc_lsn}. Their commits, arriving meanwhile, remove the rows they touched.
+     */
+    private void fenceIfReady() {
+        if (pending != null && pending.highFence == PendingChunk.NO_FENCE
+                && pending.writers.finished(connection, pending.stream.id, out)) {
+            pending.highFence = fence();
         }
     }
+
 
     /** A replicated change to {@code key} of {@code stream} by transaction {@code xid} committing at {@code commitLsn}. */
     void changed(StreamId stream, TupleData tuple, int[] keyIndexes, int xid, long commitLsn) {
@@ -126,7 +130,8 @@ final class BackfillCoordinator {
      * position has passed its high fence. Returns whether the state changed.
      */
     boolean reached(long position) {
-        if (pending == null || Lsn.compare(position, pending.highFence) < 0) {
+        fenceIfReady();
+        if (pending == null || pending.highFence == PendingChunk.NO_FENCE || Lsn.compare(position, pending.highFence) < 0) {
             return false;
         }
         PendingChunk p = pending;
@@ -139,25 +144,6 @@ final class BackfillCoordinator {
             finish(p.stream); // otherwise the stream stays first in the queue for its next chunk
         }
         return true;
-    }
-
-    /**
-     * Rows of the chunk are being modified by transactions still running: wait for them (replication keeps
-     * flowing meanwhile), and say so if it lasts.
-     */
-    private void retryLater(BackfillStream stream, Chunk chunk) {
-        long now = System.nanoTime();
-        if (inFlightSinceNanos == 0) {
-            inFlightSinceNanos = now;
-        }
-        retryAfterNanos = now + 50_000_000L;
-        if (now - inFlightSinceNanos > 30_000_000_000L && now - lastInFlightWarning > 30_000_000_000L) {
-            lastInFlightWarning = now;
-            out.log(LogLevel.WARN, "Backfill of " + stream.id + " has waited " + (now - inFlightSinceNanos) / 1_000_000_000L
-                    + " s for transactions that modified or locked " + chunk.rowsInFlight() + " rows of its next chunk "
-                    + "(in progress since before the chunk's snapshot; see pg_stat_activity for long-running "
-                    + "transactions). Changes keep streaming meanwhile.");
-        }
     }
 
     private void emitRows(BackfillStream stream, Chunk chunk, long lsn, long readAtMillis) {

@@ -5,22 +5,26 @@ import io.sourcepostgres.backfill.RowKey;
 
 /**
  * A chunk read but not yet emitted, with its fences: {@code lowFence} taken before the chunk's snapshot,
- * {@code highFence} written after it. Its rows are emitted once replication has passed the high fence;
+ * {@code highFence} written after it (once the table's earlier writers have ended, see {@link TableWriters}). Its rows are emitted once replication has passed the high fence;
  * until then, a change to one of its rows by a transaction the snapshot may not have seen removes that
  * row (the change event, emitted in order, supersedes it).
  */
 final class PendingChunk {
     final BackfillStream stream;
     final Chunk chunk;
+    static final long NO_FENCE = -1L;
+
     final long lowFence;
-    final long highFence;
+    /** {@link #NO_FENCE} until the transactions already writing the table at the snapshot have ended. */
+    long highFence = NO_FENCE;
+    final TableWriters writers;
     final long readAtMillis;
 
-    PendingChunk(BackfillStream stream, Chunk chunk, long lowFence, long highFence, long readAtMillis) {
+    PendingChunk(BackfillStream stream, Chunk chunk, long lowFence, long readAtMillis, TableWriters writers) {
         this.stream = stream;
         this.chunk = chunk;
         this.lowFence = lowFence;
-        this.highFence = highFence;
+        this.writers = writers;
         this.readAtMillis = readAtMillis;
     }
 
