@@ -52,7 +52,11 @@ public final class ReplicationSlots {
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT slot_name FROM pg_catalog.pg_create_logical_replication_slot(?, 'pgoutput')")) {
             ps.setString(1, name);
-            ps.executeQuery().close();
+            // Waiting for running transactions sends nothing back however long it takes: no socket timeout.
+            QueryNetworkTimeout.unbounded(c, () -> {
+                ps.executeQuery().close();
+                return null;
+            });
         } catch (SQLException e) {
             ConnectorException known = understood(e, c, name);
             if (known != null) {
