@@ -90,7 +90,7 @@ public final class CaptureRun {
                 // Checked on every idle turn, in a transaction or not: a stream silent for good fails the run.
                 WalSenderLiveness liveness = new WalSenderLiveness(query, config.slotName(), stream.backendPid(),
                         stream::lastReceivedLsn, WalSenderLiveness.silenceFor(config.statusInterval()),
-                        WalSenderLiveness.probeTimeoutFor(config.statusInterval()));
+                        WalSenderLiveness.probeTimeoutFor(config.statusInterval()), m -> out.log(LogLevel.DEBUG, m));
                 capture.run(target, () -> {
                     serverShutdown.check();
                     return shutdown.requested();

@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -35,6 +36,7 @@ public final class WalSenderLiveness {
     private final LongSupplier progress;
     private final long silenceNanos;
     private final Duration probeTimeout;
+    private final Consumer<String> debugLog;
     private long lastProgress;
     private long lastChange;
 
@@ -42,9 +44,11 @@ public final class WalSenderLiveness {
      * @param progress a value that changes whenever the stream delivers something (its last received LSN)
      * @param silence how long the stream may deliver nothing before the server is asked
      * @param probeTimeout how long the server has to answer
+     * @param debugLog told each time the server confirmed that the silent stream is alive
      */
     public WalSenderLiveness(Connection query, String slot, int walSenderPid, LongSupplier progress, Duration silence,
-            Duration probeTimeout) {
+            Duration probeTimeout, Consumer<String> debugLog) {
+        this.debugLog = debugLog;
         this.query = query;
         this.slot = slot;
         this.walSenderPid = walSenderPid;
@@ -117,6 +121,8 @@ public final class WalSenderLiveness {
                     + "the session without this end noticing — typically its wal_sender_timeout after status updates "
                     + "stopped arriving through a stalled network path. The next run resumes from the last emitted state.", null);
         }
+        debugLog.accept("The replication stream has been silent for " + seconds(silenceNanos) + " s; the server says its "
+                + "walsender (pid " + walSenderPid + ") still holds slot \"" + slot + "\"");
     }
 
     private static long seconds(long nanos) {

@@ -162,6 +162,39 @@ class FaultsIT {
         }
     }
 
+    /**
+     * The other side of the liveness check: a healthy stream with nothing to send, through a working proxy,
+     * is questioned every 5 s and must keep running — the server's answer (our walsender holds the slot)
+     * keeps it alive — and still delivers what comes later.
+     */
+    @Test
+    void anIdleButHealthyStreamIsNeverMistakenForAStalledOne() throws Exception {
+        // A server of its own: on the shared one, other tests' WAL would reach us as keepalives and the
+        // stream would never be silent long enough to be questioned.
+        try (PostgresCluster own = PostgresCluster.start(); Setup s = setUp(own, 0)) {
+            s.orchestrator().run(RUN_TIMEOUT);
+            s.source().config().put("tail", true);
+            s.source().config().put("log_level", "DEBUG");
+            try (ConnectorProcess p = s.orchestrator().start()) {
+                p.await(m -> m.path("type").asText().equals("STATE"), RUN_TIMEOUT, "STATE");
+                Thread.sleep(20_000); // four silence intervals of 5 s, each ending in a question to the server
+                assertThat(p.isAlive()).as("an idle, healthy stream keeps running").isTrue();
+                s.workload().transactions(20, 27);
+                p.await(m -> m.path("type").asText().equals("RECORD"), RUN_TIMEOUT, "RECORD after the idle time");
+                p.terminate();
+                ConnectorRun stopped = p.finish(FAILURE_TIMEOUT);
+                assertThat(stopped.exitCode()).as(stopped.toString()).isZero();
+                assertThat(stopped.ofType("LOG").stream().map(m -> m.at("/log/message").asText()))
+                        .as("the server was asked and answered that our walsender holds the slot")
+                        .anyMatch(m -> m.contains("still holds slot"));
+                s.orchestrator().accept(stopped);
+            }
+            s.source().config().put("tail", false);
+            s.orchestrator().run(RUN_TIMEOUT);
+            s.orchestrator().assertDestinationEqualsSource(TABLES);
+        }
+    }
+
     /** Silence (5 s) + the server's unanswered liveness query (10 s) + closing the stalled stream (at most 15 s). */
     private static ConnectorRun assertStalledStreamDetected(ConnectorProcess p, Orchestrator orchestrator) {
         long started = System.nanoTime();
