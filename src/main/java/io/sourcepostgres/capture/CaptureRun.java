@@ -11,7 +11,6 @@ import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.postgres.PgConnections;
 import io.sourcepostgres.postgres.QueryNetworkTimeout;
 import io.sourcepostgres.postgres.WalSenderLiveness;
-import org.postgresql.jdbc.PgConnection;
 import io.sourcepostgres.postgres.ServerInfo;
 import io.sourcepostgres.postgres.ServerShutdownWatch;
 import io.sourcepostgres.replication.ReplicationStream;
@@ -24,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.postgresql.jdbc.PgConnection;
 
 /**
  * One {@code read}: prepares the slot and publication, checks the state against them, then runs the
