@@ -49,6 +49,13 @@ public record ConfiguredCatalog(List<ConfiguredStream> streams, boolean tail) {
                 default -> throw bad("stream " + id + " has sync_mode '" + mode
                         + "'; this source supports \"incremental\" and \"full_refresh\"");
             };
+            JsonNode supported = stream.get("supported_sync_modes");
+            if (supported != null && supported.isArray() && !supported.isEmpty()
+                    && java.util.stream.StreamSupport.stream(supported.spliterator(), false).noneMatch(m -> m.asText().equals(mode))) {
+                // The catalog says the stream cannot be read that way: an edited or stale catalog, never run blindly.
+                throw bad("stream " + id + " has sync_mode '" + mode + "', which is not among its supported_sync_modes "
+                        + supported + "; choose one of those (run discover for the current catalog)");
+            }
             streams.add(new ConfiguredStream(id, syncMode, primaryKey(id, entry.get("primary_key"))));
             tail |= flag(entry, "estuary.dev/tail") || flag(stream, "estuary.dev/tail");
         }

@@ -9,6 +9,8 @@ import io.sourcepostgres.airbyte.StreamStatus;
 import io.sourcepostgres.config.ConnectorConfig;
 import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.postgres.PgConnections;
+import io.sourcepostgres.postgres.QueryNetworkTimeout;
+import io.sourcepostgres.postgres.WalSenderLiveness;
 import io.sourcepostgres.postgres.ServerInfo;
 import io.sourcepostgres.postgres.ServerShutdownWatch;
 import io.sourcepostgres.replication.ReplicationStream;
@@ -21,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.postgresql.jdbc.PgConnection;
 
 /**
  * One {@code read}: prepares the slot and publication, checks the state against them, then runs the
@@ -60,7 +63,7 @@ public final class CaptureRun {
             }
             started = true;
             Path spillDir = Files.createTempDirectory("source-postgres-spill");
-            try (ReplicationStream stream = ReplicationStream.start(connections.openReplication(), config.slotName(),
+            try (ReplicationStream stream = ReplicationStream.start(openReplication(connections), config.slotName(),
                     state.position(), config.publicationName(), server.versionNum(), config.statusInterval());
                     StreamedTransactions streamed = new StreamedTransactions(spillDir)) {
                 // The position of the state we were given is durably stored downstream: the slot may free WAL before it.
@@ -84,10 +87,14 @@ public final class CaptureRun {
                 // Checked whenever the stream is idle between transactions: a SIGTERM stops cleanly, a server
                 // shutdown fails the run (transient) instead of holding the server's shutdown open.
                 ServerShutdownWatch serverShutdown = new ServerShutdownWatch(query);
+                // Checked on every idle turn, in a transaction or not: a stream silent for good fails the run.
+                WalSenderLiveness liveness = new WalSenderLiveness(query, config.slotName(), stream.backendPid(),
+                        stream::lastReceivedLsn, WalSenderLiveness.silenceFor(config.statusInterval()),
+                        WalSenderLiveness.probeTimeoutFor(config.statusInterval()), m -> out.log(LogLevel.DEBUG, m));
                 capture.run(target, () -> {
                     serverShutdown.check();
                     return shutdown.requested();
-                });
+                }, liveness::check);
                 out.log(LogLevel.INFO, "Caught up at " + Lsn.format(checkpoints.state().position()) + ": "
                         + capture.changesEmitted() + " changes and " + backfill.rowsEmitted() + " backfilled rows emitted");
             } finally {
@@ -109,6 +116,17 @@ public final class CaptureRun {
             }
             shutdown.finished(clean);
         }
+    }
+
+    /**
+     * The replication connection, with a socket timeout: its reads never block while streaming (the loop
+     * polls), but closing it waits for the server's answer, which a stalled path never delivers.
+     */
+    private PgConnection openReplication(PgConnections connections) throws SQLException {
+        PgConnection c = connections.openReplication();
+        QueryNetworkTimeout.apply(c, WalSenderLiveness.silenceFor(config.statusInterval())
+                .plus(WalSenderLiveness.probeTimeoutFor(config.statusInterval())));
+        return c;
     }
 
     private CaptureState startState(ServerInfo server, Prepared prepared) {

@@ -73,6 +73,15 @@ public final class ReplicationCapture {
      * says so), then emits a final state.
      */
     public void run(long target, BooleanSupplier stop) {
+        run(target, stop, () -> { });
+    }
+
+    /**
+     * As {@link #run(long, BooleanSupplier)}, calling {@code whileIdle} on every turn that finds nothing
+     * waiting — inside a transaction too, unlike {@code stop} — so that a check for a silent connection
+     * (which may throw) runs wherever the stream stalls.
+     */
+    public void run(long target, BooleanSupplier stop, Runnable whileIdle) {
         long idleSleep = 50_000L;
         long lastSolicit = 0;
         try {
@@ -92,6 +101,7 @@ public final class ReplicationCapture {
                 // Nothing waiting: the server has sent all it has. Between transactions, its keepalive
                 // position is a safe place to resume from.
                 out.flush();
+                whileIdle.run();
                 if (!inTransaction && streamingXid == 0) {
                     advanceTo(stream.lastReceivedLsn());
                     if ((backfill.done() && reached(target)) || stop.getAsBoolean()) {

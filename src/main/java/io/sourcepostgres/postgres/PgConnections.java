@@ -31,11 +31,15 @@ public final class PgConnections {
         return config;
     }
 
-    /** A query connection in autocommit mode with canonical session settings. */
+    /**
+     * A query connection in autocommit mode with canonical session settings, and a socket timeout
+     * ({@link QueryNetworkTimeout}) so that no query waits forever on a silent network.
+     */
     public PgConnection openQuery() {
         PgConnection c = open(false);
         try {
             SessionSettings.apply(c);
+            QueryNetworkTimeout.apply(c, QueryNetworkTimeout.of(config.statementTimeout()));
             if (!config.statementTimeout().isZero()) {
                 try (var st = c.createStatement()) {
                     st.execute("SET statement_timeout = " + config.statementTimeout().toMillis());

@@ -49,7 +49,21 @@ public final class ReplicationSlots {
      * has written anything.
      */
     public static ReplicationSlot createPgoutput(Connection c, String name) throws SQLException {
-        callWithSlotName(c, "SELECT slot_name FROM pg_catalog.pg_create_logical_replication_slot(?, 'pgoutput')", name);
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT slot_name FROM pg_catalog.pg_create_logical_replication_slot(?, 'pgoutput')")) {
+            ps.setString(1, name);
+            // Waiting for running transactions sends nothing back however long it takes: no socket timeout.
+            QueryNetworkTimeout.unbounded(c, () -> {
+                ps.executeQuery().close();
+                return null;
+            });
+        } catch (SQLException e) {
+            ConnectorException known = understood(e, c, name);
+            if (known != null) {
+                throw known;
+            }
+            throw e;
+        }
         return find(c, name).orElseThrow(() -> new SQLException("slot " + name + " vanished right after creation"));
     }
 

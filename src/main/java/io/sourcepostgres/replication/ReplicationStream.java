@@ -56,6 +56,11 @@ public final class ReplicationStream implements AutoCloseable {
         }
     }
 
+    /** The process id of the server's walsender for this stream (pg_replication_slots.active_pid). */
+    public int backendPid() {
+        return connection.getBackendPID();
+    }
+
     public int protocolVersion() {
         return protocolVersion;
     }

@@ -80,9 +80,22 @@ public final class ConnectorProcess implements AutoCloseable {
         return peakRssKb;
     }
 
-    /** Sends SIGTERM (what an orchestrator does to stop a tailing read). */
+    /**
+     * Sends SIGTERM (what an orchestrator does to stop a tailing read). Through kill(1): Process.destroy
+     * would also close our end of the process's stdout, losing the final messages the test wants to see.
+     */
     public void terminate() {
-        process.destroy();
+        try {
+            Process kill = new ProcessBuilder("kill", "-TERM", Long.toString(process.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -TERM " + process.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The messages kept so far (default line handling only). */
