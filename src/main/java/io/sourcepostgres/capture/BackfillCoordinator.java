@@ -32,8 +32,10 @@ import java.util.Map;
  * </ol>
  *
  * A chunk whose snapshot still counted as running a transaction that replication had already delivered
- * (its commit record came before L but it was not yet visible) is read again, as is one holding a row that
- * a still-running transaction has modified: its later change could carry an older {@code _ab_cdc_lsn}.
+ * (its commit record came before L but it was not yet visible) is read again. And H is only written once
+ * the transactions that were already writing the table at S have ended ({@link TableWriters}): one of them
+ * may have changed a chunk row before L, and its change must remove that row rather than arrive after the
+ * chunk with an older {@code _ab_cdc_lsn}.
  */
 final class BackfillCoordinator {
     private static final long PROGRESS_LOG_NANOS = 10_000_000_000L;

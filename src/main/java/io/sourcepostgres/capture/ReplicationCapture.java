@@ -158,9 +158,7 @@ public final class ReplicationCapture {
                 unrecoverable.clear();
                 io.sourcepostgres.pgoutput.TupleData row = UnchangedToastValues.hasUnchanged(u.newTuple())
                         ? toast.resolve(t, u.oldTuple(), u.newTuple(), unrecoverable) : u.newTuple();
-                records.write(t, row, false, lsn, commitTime, false, System.currentTimeMillis(), unrecoverable);
-                checkpoints.countRecord();
-                changesEmitted++;
+                emit(t, row, false, lsn, false, unrecoverable);
             }
         } else if (msg instanceof PgOutputMessage.Delete d) {
             CapturedTable t = relations.get(d.relationId());
@@ -213,7 +211,12 @@ public final class ReplicationCapture {
     }
 
     private void emit(CapturedTable t, io.sourcepostgres.pgoutput.TupleData tuple, boolean keyOnly, long lsn, boolean delete) {
-        records.write(t, tuple, keyOnly, lsn, commitTime, delete, System.currentTimeMillis());
+        emit(t, tuple, keyOnly, lsn, delete, java.util.List.of());
+    }
+
+    private void emit(CapturedTable t, io.sourcepostgres.pgoutput.TupleData tuple, boolean keyOnly, long lsn, boolean delete,
+            java.util.List<String> unrecoverable) {
+        records.write(t, tuple, keyOnly, lsn, commitTime, delete, System.currentTimeMillis(), unrecoverable);
         checkpoints.countRecord();
         changesEmitted++;
     }
@@ -249,9 +252,5 @@ public final class ReplicationCapture {
                     + ". The next run resumes from the last emitted state.", e);
         }
         return ConnectorException.system("Reading the replication stream failed: " + e.getMessage(), e);
-    }
-
-    void logProgress() {
-        out.log(LogLevel.INFO, "Replication at " + Lsn.format(position) + ", " + changesEmitted + " changes emitted");
     }
 }
