@@ -8,14 +8,17 @@ import io.sourcepostgres.backfill.ChunkReader;
 import io.sourcepostgres.backfill.RowKey;
 import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.pgoutput.TupleData;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Future;
 
 /**
  * Runs the backfills alongside replication, one chunk at a time, and merges each chunk with the changes
@@ -31,31 +34,76 @@ import java.util.Map;
  *       and record the stream's progress; the STATE that follows resumes the backfill after the chunk.
  * </ol>
  *
- * A chunk whose snapshot still counted as running a transaction that replication had already delivered
- * (its commit record came before L but it was not yet visible) is read again. And H is only written once
+ * A chunk whose snapshot did not include a transaction that replication had delivered before the read
+ * began (its commit record came before L but it was not yet visible) is read again
+ * ({@link RecentTransactions}). And H is only written once
  * the transactions that were already writing the table at S have ended ({@link TableWriters}): one of them
  * may have changed a chunk row before L, and its change must remove that row rather than arrive after the
  * chunk with an older {@code _ab_cdc_lsn}.
+ *
+ * <p>Chunks are read ahead on a thread of their own ({@link ChunkReadAhead}): the next chunk is being read
+ * while the waiting one is fenced and emitted, and changes keep streaming during a read. A change that
+ * replication delivers while a chunk is being read cannot yet be checked against its rows, so its key is
+ * logged and checked once the read is in; a read that raced more changes than that log may hold is read
+ * again with replication paused, so that it cannot race them forever.
  */
 final class BackfillCoordinator {
     private static final long PROGRESS_LOG_NANOS = 10_000_000_000L;
+    /**
+     * Fewest changes to a table that a read in flight logs before it gives up and is read again (at most a
+     * chunk's worth of rows are logged, so the log never holds more than a chunk).
+     */
+    private static final int MIN_LOGGED_CHANGES = 64;
 
     private final Connection connection;
     private final Deque<BackfillStream> queue;
     private final Map<StreamId, ChunkReader> readers = new HashMap<>();
+    private final ChunkReadAhead readAhead;
     private final Checkpoints checkpoints;
     private final ChangeRecordWriter records;
     private final RecentTransactions recent;
     private final AirbyteOutput out;
     private final int chunkRows;
     private final long chunkBytes;
+    private final int maxLoggedChanges;
     private PendingChunk pending;
+    private InFlight inFlight;
     private long lastProgressLog = System.nanoTime();
     private long rowsEmitted;
 
-    BackfillCoordinator(Connection connection, Deque<BackfillStream> queue, Checkpoints checkpoints,
-            ChangeRecordWriter records, RecentTransactions recent, AirbyteOutput out, int chunkRows, long chunkBytes) {
+    /** A chunk being read, and the changes to its stream delivered meanwhile. */
+    private static final class InFlight {
+        final BackfillStream stream;
+        final Future<ChunkReadAhead.Read> read;
+        final boolean replicationPaused;
+        /** What replication had delivered when the read was started. */
+        final RecentTransactions.Mark delivered;
+        List<LoggedChange> changes = new ArrayList<>();
+
+        InFlight(BackfillStream stream, Future<ChunkReadAhead.Read> read, boolean replicationPaused,
+                RecentTransactions.Mark delivered) {
+            this.stream = stream;
+            this.read = read;
+            this.replicationPaused = replicationPaused;
+            this.delivered = delivered;
+        }
+
+        boolean overflowed() {
+            return changes == null;
+        }
+    }
+
+    private record LoggedChange(RowKey key, int xid, long commitLsn) {}
+
+    /**
+     * @param connection for the fences and the writers' status, used on the capture thread only
+     * @param readAhead reads the chunks, on its own thread and connection
+     */
+    BackfillCoordinator(Connection connection, ChunkReadAhead readAhead, Deque<BackfillStream> queue,
+            Checkpoints checkpoints, ChangeRecordWriter records, RecentTransactions recent, AirbyteOutput out,
+            int chunkRows, long chunkBytes) {
         this.connection = connection;
+        this.readAhead = readAhead;
         this.queue = new ArrayDeque<>(queue);
         this.checkpoints = checkpoints;
         this.records = records;
@@ -63,10 +111,11 @@ final class BackfillCoordinator {
         this.out = out;
         this.chunkRows = chunkRows;
         this.chunkBytes = chunkBytes;
+        this.maxLoggedChanges = Math.max(MIN_LOGGED_CHANGES, chunkRows);
     }
 
     boolean done() {
-        return pending == null && queue.isEmpty();
+        return pending == null && inFlight == null && queue.isEmpty();
     }
 
     long rowsEmitted() {
@@ -78,32 +127,94 @@ final class BackfillCoordinator {
         return pending != null;
     }
 
-    /** Reads the next chunk when none is waiting. Streams that are not replicated are emitted at once. */
+    /**
+     * Moves the backfill on without waiting for a read: takes a finished read (emitting the rows of a stream
+     * that is not replicated, or making a replicated chunk the waiting one), starts the next read, and
+     * writes the waiting chunk's high fence once it may.
+     */
     void readNextChunk() {
-        while (pending == null && !queue.isEmpty()) {
-            BackfillStream stream = queue.peekFirst();
-            ChunkReader reader = readers.computeIfAbsent(stream.id, id -> new ChunkReader(stream.plan));
-            StreamProgress progress = checkpoints.state().streams().get(stream.id);
-            var resumeAfter = progress == null ? null : progress.resumeAfter();
+        while (true) {
+            if (inFlight == null) {
+                startNextRead();
+            }
+            if (inFlight == null || pending != null
+                    || (!inFlight.replicationPaused && !inFlight.read.isDone())) {
+                break; // nothing to read, a chunk still to emit first, or a read still under way
+            }
+            InFlight f = inFlight;
+            inFlight = null;
+            ChunkReadAhead.Read read = ChunkReadAhead.take(f.read);
+            BackfillStream stream = f.stream;
             if (!stream.replicated) {
-                long at = insertPosition();
-                Chunk chunk = reader.read(connection, stream.fullRefreshResume, chunkRows, chunkBytes);
-                emitRows(stream, chunk, at, System.currentTimeMillis());
-                stream.fullRefreshResume = chunk.resumeAfter();
-                if (chunk.done()) {
-                    finish(stream);
+                stream.fullRefreshResume = read.chunk().resumeAfter();
+                if (read.chunk().done()) {
+                    queue.remove(stream);
+                    readers.remove(stream.id);
+                }
+                startNextRead(); // read the next chunk while this one is written
+                emitRows(stream, read.chunk(), read.lowFence(), read.readAtMillis());
+                if (read.chunk().done()) {
+                    logProgress(stream, true);
                 }
                 continue;
             }
-            long low = insertPosition();
-            Chunk chunk = reader.read(connection, resumeAfter, chunkRows, chunkBytes);
-            if (recent.anyDelivered(chunk.snapshot().inProgress())) {
+            if (f.overflowed()) {
+                // Raced more changes than the log holds: read it again, this time with replication waiting.
+                out.log(LogLevel.DEBUG, "A chunk of " + stream.id + " raced more than " + maxLoggedChanges
+                        + " changes to the table while it was read; reading it again with replication paused");
+                inFlight = submit(stream, resumeOf(stream), true);
+                continue;
+            }
+            if (recent.racedBefore(f.delivered, read.chunk().snapshot())) {
                 continue; // raced a commit that was already delivered: read it again
             }
-            pending = new PendingChunk(stream, chunk, low, System.currentTimeMillis(),
-                    TableWriters.runningSince(connection, stream.plan.table(), chunk.snapshot()));
+            pending = new PendingChunk(stream, read.chunk(), read.lowFence(), read.readAtMillis(), read.writers());
+            for (LoggedChange c : f.changes) {
+                pending.changed(c.key(), c.xid(), c.commitLsn());
+            }
+            startNextRead(); // the next chunk is read while this one waits for its fence and is emitted
         }
         fenceIfReady();
+    }
+
+    /** Starts reading the chunk that follows the waiting one, or the first stream's next chunk. */
+    private void startNextRead() {
+        if (inFlight != null) {
+            return;
+        }
+        if (pending != null) {
+            if (!pending.chunk.done()) {
+                inFlight = submit(pending.stream, pending.chunk.resumeAfter(), false);
+                return;
+            }
+            Iterator<BackfillStream> it = queue.iterator();
+            it.next(); // the waiting chunk's stream
+            if (it.hasNext()) {
+                BackfillStream next = it.next();
+                inFlight = submit(next, resumeOf(next), false);
+            }
+            return;
+        }
+        BackfillStream first = queue.peekFirst();
+        if (first != null) {
+            inFlight = submit(first, resumeOf(first), false);
+        }
+    }
+
+    /** Where the stream's next read starts when no chunk of it is waiting. */
+    private JsonNode resumeOf(BackfillStream stream) {
+        if (!stream.replicated) {
+            return stream.fullRefreshResume;
+        }
+        StreamProgress progress = checkpoints.state().streams().get(stream.id);
+        return progress == null ? null : progress.resumeAfter();
+    }
+
+    private InFlight submit(BackfillStream stream, JsonNode resumeAfter, boolean replicationPaused) {
+        ChunkReader reader = readers.computeIfAbsent(stream.id, id -> new ChunkReader(stream.plan));
+        RecentTransactions.Mark delivered = recent.mark(); // before the read can take its snapshot
+        return new InFlight(stream, readAhead.submit(stream, reader, resumeAfter, chunkRows, chunkBytes), replicationPaused,
+                delivered);
     }
 
     /**
@@ -119,11 +230,23 @@ final class BackfillCoordinator {
         }
     }
 
-
     /** A replicated change to {@code key} of {@code stream} by transaction {@code xid} committing at {@code commitLsn}. */
     void changed(StreamId stream, TupleData tuple, int[] keyIndexes, int xid, long commitLsn) {
-        if (pending != null && pending.stream.id.equals(stream) && keyIndexes.length > 0) {
-            pending.changed(RowKey.of(tuple, keyIndexes), xid, commitLsn);
+        if (keyIndexes.length == 0) {
+            return;
+        }
+        RowKey key = null;
+        if (pending != null && pending.stream.id.equals(stream)) {
+            key = RowKey.of(tuple, keyIndexes);
+            pending.changed(key, xid, commitLsn);
+        }
+        InFlight f = inFlight;
+        if (f != null && f.stream.replicated && !f.overflowed() && f.stream.id.equals(stream)) {
+            if (f.changes.size() >= maxLoggedChanges) {
+                f.changes = null;
+                return;
+            }
+            f.changes.add(new LoggedChange(key != null ? key : RowKey.of(tuple, keyIndexes), xid, commitLsn));
         }
     }
 
@@ -178,17 +301,6 @@ final class BackfillCoordinator {
         out.log(LogLevel.INFO, (finished ? "Backfill of " + stream.id + " complete: " : "Backfill of " + stream.id + ": ")
                 + stream.rowsDone + " rows" + (finished ? "" : percent) + ", "
                 + String.format(java.util.Locale.ROOT, "%.0f rows/s", stream.rowsDoneThisRun() / seconds));
-    }
-
-    private long insertPosition() {
-        try (Statement st = connection.createStatement();
-                ResultSet rs = st.executeQuery("SELECT pg_catalog.pg_current_wal_insert_lsn()::text")) {
-            rs.next();
-            return Lsn.parse(rs.getString(1));
-        } catch (SQLException e) {
-            throw io.sourcepostgres.airbyte.ConnectorException.transientError("Reading the WAL position failed: "
-                    + e.getMessage(), e);
-        }
     }
 
     private long fence() {

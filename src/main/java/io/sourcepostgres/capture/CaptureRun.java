@@ -65,7 +65,8 @@ public final class CaptureRun {
             Path spillDir = Files.createTempDirectory("source-postgres-spill");
             try (ReplicationStream stream = ReplicationStream.start(openReplication(connections), config.slotName(),
                     state.position(), config.publicationName(), server.versionNum(), config.statusInterval());
-                    StreamedTransactions streamed = new StreamedTransactions(spillDir)) {
+                    StreamedTransactions streamed = new StreamedTransactions(spillDir);
+                    ChunkReadAhead readAhead = new ChunkReadAhead(backfillConnection)) {
                 // The position of the state we were given is durably stored downstream: the slot may free WAL before it.
                 stream.acknowledge(state.position());
                 stream.sendStatus();
@@ -77,7 +78,9 @@ public final class CaptureRun {
                         + " (pgoutput protocol " + stream.protocolVersion() + ")");
                 Checkpoints checkpoints = new Checkpoints(out, state, inputState.isPresent() && state.equals(inputState.get()), config.checkpointInterval());
                 RecentTransactions recent = new RecentTransactions();
-                BackfillCoordinator backfill = new BackfillCoordinator(backfillConnection, backfills(query, captured, state),
+                // Fences and the writers' status go through the query connection (capture thread); chunks are
+                // read on the backfill connection by the read-ahead thread.
+                BackfillCoordinator backfill = new BackfillCoordinator(query, readAhead, backfills(query, captured, state),
                         checkpoints, new ChangeRecordWriter(out), recent, out, config.backfillChunkRows(),
                         config.backfillChunkBytes());
                 RelationCache relations = new RelationCache(captured::targetOf,
