@@ -21,7 +21,8 @@ import java.util.Optional;
 public final class Chunk {
     private final BackfillPlan plan;
     private final TupleData[] rows;
-    private final Map<RowKey, Integer> byKey;
+    /** Built on the first lookup: most chunks race no change, and then need no index. */
+    private Map<RowKey, Integer> byKey;
     private final RowKey lastKey;
     private final long bytes;
     private final boolean done;
@@ -33,11 +34,7 @@ public final class Chunk {
             ChunkSnapshot snapshot) {
         this.plan = plan;
         this.rows = rows.toArray(TupleData[]::new);
-        this.byKey = new HashMap<>(Math.max(16, rows.size() * 4 / 3 + 1));
         int[] keyPositions = plan.keyPositions();
-        for (int i = 0; i < this.rows.length; i++) {
-            byKey.put(RowKey.of(this.rows[i], keyPositions), i);
-        }
         this.lastKey = this.rows.length == 0 ? null : RowKey.of(this.rows[this.rows.length - 1], keyPositions);
         this.bytes = bytes;
         this.done = done;
@@ -118,18 +115,29 @@ public final class Chunk {
 
     /** The row with this key, if the chunk read it and it was not removed. */
     public Optional<TupleData> row(RowKey key) {
-        Integer i = byKey.get(key);
+        Integer i = byKey().get(key);
         return i == null ? Optional.empty() : Optional.ofNullable(rows[i]);
     }
 
     /** Drops the row with this key (superseded by a change event); returns whether there was one. */
     public boolean remove(RowKey key) {
-        Integer i = byKey.remove(key);
+        Integer i = byKey().remove(key);
         if (i == null || rows[i] == null) {
             return false;
         }
         rows[i] = null;
         remaining--;
         return true;
+    }
+
+    private Map<RowKey, Integer> byKey() {
+        if (byKey == null) {
+            byKey = new HashMap<>(Math.max(16, rows.length * 4 / 3 + 1));
+            int[] keyPositions = plan.keyPositions();
+            for (int i = 0; i < rows.length; i++) {
+                byKey.put(RowKey.of(rows[i], keyPositions), i);
+            }
+        }
+        return byKey;
     }
 }

@@ -1,6 +1,7 @@
 package io.sourcepostgres.capture;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SerializedString;
 import io.sourcepostgres.airbyte.AirbyteOutput;
 import io.sourcepostgres.airbyte.MetaChange;
 import io.sourcepostgres.pgoutput.TupleData;
@@ -17,6 +18,9 @@ public final class ChangeRecordWriter {
     public static final String LSN_FIELD = "_ab_cdc_lsn";
     public static final String UPDATED_AT_FIELD = "_ab_cdc_updated_at";
     public static final String DELETED_AT_FIELD = "_ab_cdc_deleted_at";
+    private static final SerializedString LSN_NAME = new SerializedString(LSN_FIELD);
+    private static final SerializedString UPDATED_AT_NAME = new SerializedString(UPDATED_AT_FIELD);
+    private static final SerializedString DELETED_AT_NAME = new SerializedString(DELETED_AT_FIELD);
 
     private final AirbyteOutput out;
     private final List<MetaChange> changes = new ArrayList<>();
@@ -59,19 +63,22 @@ public final class ChangeRecordWriter {
                     throw new IllegalStateException("unresolved unchanged TOAST value in column " + c.name()
                             + " of " + table.id() + " reached the record writer");
                 }
-                g.writeFieldName(c.name());
+                g.writeFieldName(c.jsonName());
                 if (kind == TupleData.NULL) {
                     g.writeNull();
                 } else if (!c.encoder().write(g, tuple.buffer(), tuple.offset(i), tuple.length(i))) {
                     changes.add(MetaChange.nulledUnrepresentable(c.name()));
                 }
             }
-            g.writeNumberField(LSN_FIELD, lsn);
-            g.writeStringField(UPDATED_AT_FIELD, commitTime);
+            g.writeFieldName(LSN_NAME);
+            g.writeNumber(lsn);
+            g.writeFieldName(UPDATED_AT_NAME);
+            g.writeString(commitTime);
+            g.writeFieldName(DELETED_AT_NAME);
             if (delete) {
-                g.writeStringField(DELETED_AT_FIELD, commitTime);
+                g.writeString(commitTime);
             } else {
-                g.writeNullField(DELETED_AT_FIELD);
+                g.writeNull();
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

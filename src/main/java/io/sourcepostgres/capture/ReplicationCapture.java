@@ -24,6 +24,12 @@ public final class ReplicationCapture {
     /** Longest pause between polls of an idle stream: bounds the commit-to-stdout latency it adds. */
     private static final long IDLE_SLEEP_MAX_NANOS = 1_000_000L;
     private static final long SOLICIT_INTERVAL_NANOS = 1_000_000_000L;
+    /**
+     * Longest a committed transaction waits in the output buffer while the stream stays busy. The idle
+     * flush alone is not enough: at a few thousand commits a second the driver's poll, which waits up to a
+     * millisecond for data, always finds the next transaction, and the buffer would only go out when full.
+     */
+    private static final long BUSY_FLUSH_NANOS = 1_000_000L;
 
     private final ReplicationStream stream;
     private final PgOutputDecoder decoder = new PgOutputDecoder();
@@ -224,6 +230,7 @@ public final class ReplicationCapture {
     private void commit(long endLsn) {
         advanceTo(endLsn);
         checkpoints.committed();
+        out.flushIfOlderThan(BUSY_FLUSH_NANOS);
     }
 
     /** Moves the resume position forward (never back); only called between transactions. */

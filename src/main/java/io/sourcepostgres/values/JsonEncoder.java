@@ -28,7 +28,7 @@ final class JsonEncoder implements ValueEncoder {
         if (firstSpace < 0) {
             Utf8Json.rawValue(out, utf8, offset, length);
         } else {
-            byte[] compact = new byte[length];
+            byte[] compact = Utf8Json.scratch(length);
             int n = firstSpace - offset;
             System.arraycopy(utf8, offset, compact, 0, n);
             boolean inString = false;

@@ -52,11 +52,10 @@ final class TimestampEncoder implements ValueEncoder {
         if (suffix != end && !bc) {
             throw malformed();
         }
-        char[] text = new char[timeEnd - offset + (utc ? 1 : 0) + (bc ? 3 : 0)];
-        int n = 0;
-        for (int i = offset; i < timeEnd; i++) {
-            text[n++] = (char) utf8[i];
-        }
+        // Only digits, '-', ':', '.', 'T', 'Z', ' ' and 'BC' end up in the string: no escaping to check.
+        byte[] text = Utf8Json.scratch(timeEnd - offset + 4);
+        int n = timeEnd - offset;
+        System.arraycopy(utf8, offset, text, 0, n);
         text[dateEnd - offset] = 'T';
         if (utc) {
             text[n++] = 'Z';
@@ -66,7 +65,7 @@ final class TimestampEncoder implements ValueEncoder {
             text[n++] = 'B';
             text[n++] = 'C';
         }
-        out.writeString(text, 0, n);
+        Utf8Json.plainString(out, text, 0, n);
         return true;
     }
 

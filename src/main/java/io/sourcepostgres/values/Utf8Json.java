@@ -29,6 +29,34 @@ final class Utf8Json {
     }
 
     /**
+     * Writes the bytes as a JSON string that needs no escaping (the caller made them: digits, letters,
+     * punctuation of ASCII), copied as they are instead of checked byte by byte.
+     */
+    static void plainString(JsonGenerator out, byte[] ascii, int offset, int length) throws IOException {
+        if (out instanceof UTF8JsonGenerator) {
+            out.writeRawUTF8String(ascii, offset, length);
+        } else {
+            out.writeString(new String(ascii, offset, length, StandardCharsets.US_ASCII));
+        }
+    }
+
+    /** A scratch buffer of at least {@code length} bytes for the calling thread, reused by its next call. */
+    static byte[] scratch(int length) {
+        byte[] b = SCRATCH.get();
+        if (b.length < length) {
+            if (length > MAX_KEPT_SCRATCH) {
+                return new byte[length];
+            }
+            b = new byte[Math.max(length, b.length * 2)];
+            SCRATCH.set(b);
+        }
+        return b;
+    }
+
+    private static final int MAX_KEPT_SCRATCH = 1 << 16;
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[256]);
+
+    /**
      * Writes the bytes as an object's field name. {@code writeFieldName(String)} would escape a character
      * outside the Basic Multilingual Plane as a {@code \uD83D\uDE00} pair while {@link #string} writes it as
      * UTF-8; going through a pre-quoted name makes names and strings alike.
