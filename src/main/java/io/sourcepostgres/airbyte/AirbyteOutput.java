@@ -3,9 +3,12 @@ package io.sourcepostgres.airbyte;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.ContentReference;
+import com.fasterxml.jackson.core.io.IOContext;
+import com.fasterxml.jackson.core.json.UTF8JsonGenerator;
+import com.fasterxml.jackson.core.util.BufferRecycler;
 import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -44,15 +47,16 @@ public final class AirbyteOutput implements AutoCloseable {
     private SerializedString lastName;
 
     public AirbyteOutput(OutputStream stdout, Secrets secrets) {
-        this.out = new BufferedOutputStream(stdout, BUFFER_BYTES);
+        this.out = stdout;
         this.secrets = secrets;
-        try {
-            JsonFactory factory = Json.MAPPER.getFactory();
-            this.gen = factory.createGenerator(out, JsonEncoding.UTF8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        gen.setCodec(Json.MAPPER);
+        // The generator's own buffer is the output buffer: a large one, written straight to stdout, rather
+        // than the factory's 8 KB one copied into a second buffer.
+        JsonFactory factory = Json.MAPPER.getFactory();
+        IOContext context = new IOContext(factory.streamReadConstraints(), factory.streamWriteConstraints(),
+                com.fasterxml.jackson.core.ErrorReportConfiguration.defaults(), new BufferRecycler(), ContentReference.rawReference(stdout), false);
+        context.setEncoding(JsonEncoding.UTF8);
+        this.gen = new UTF8JsonGenerator(context, factory.getGeneratorFeatures(), Json.MAPPER, stdout, '"',
+                new byte[BUFFER_BYTES], 0, false);
         gen.setRootValueSeparator(null);
         gen.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
         gen.disable(JsonGenerator.Feature.FLUSH_PASSED_TO_STREAM);

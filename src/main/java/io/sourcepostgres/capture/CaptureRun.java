@@ -112,12 +112,16 @@ public final class CaptureRun {
         } catch (java.io.IOException e) {
             throw ConnectorException.system("Cannot create a temporary directory: " + e.getMessage(), e);
         } finally {
-            if (!clean && started) {
-                for (StreamId s : streams) {
-                    out.streamStatus(s, StreamStatus.INCOMPLETE);
+            try {
+                if (!clean && started) {
+                    for (StreamId s : streams) {
+                        out.streamStatus(s, StreamStatus.INCOMPLETE);
+                    }
                 }
+            } finally {
+                // Even when stdout itself failed: a SIGTERM's shutdown hook waits for this.
+                shutdown.finished(clean);
             }
-            shutdown.finished(clean);
         }
     }
 

@@ -5,6 +5,8 @@ import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.FailureType;
 import io.sourcepostgres.airbyte.RedactingLogHandler;
 import io.sourcepostgres.airbyte.Secrets;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -25,13 +27,15 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
-        PrintStream realStdout = System.out;
+        // Messages go straight to file descriptor 1, not through System.out: a PrintStream would add a buffer
+        // and swallow write errors, so a reader that went away would go unnoticed.
+        FileOutputStream realStdout = new FileOutputStream(FileDescriptor.out);
+        System.out.flush();
         // Anything a library prints to System.out would corrupt the protocol stream: send it to stderr.
         System.setOut(System.err);
         Secrets secrets = new Secrets();
         routeJavaLogging(secrets);
         int code = run(args, realStdout, secrets);
-        realStdout.flush();
         System.exit(code);
     }
 

@@ -66,7 +66,9 @@ class TailIT {
             assertThat(records).extracting(r -> r.at("/data/id").asInt()).containsExactly(1, 2, 3, 4, 5);
             assertThat(p.isAlive()).as("a tailing read keeps running when caught up").isTrue();
 
-            p.destroy(); // SIGTERM
+            // SIGTERM alone: Process.destroy() would also close our end of its stdout, and the final STATE
+            // would meet a closed pipe (which fails the run, as it must).
+            p.toHandle().destroy();
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
             reader.join(10_000);
             assertThat(p.exitValue()).isZero();
@@ -82,6 +84,34 @@ class TailIT {
             f.setState(last.get("state"));
             f.sql("INSERT INTO live VALUES (6, 'after')");
             assertThat(f.read().records()).extracting(r -> r.at("/data/id").asInt()).containsExactly(6);
+        }
+    }
+
+    @Test
+    void aReaderThatGoesAwayEndsATailingRun(PostgresCluster pg) throws Exception {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TABLE gone (id int PRIMARY KEY)");
+            f.capture("public", "gone");
+            f.config().put("tail", true);
+            List<String> cmd = new ArrayList<>();
+            cmd.add(Connector.launcher().toString());
+            cmd.addAll(List.of(f.args()));
+            Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            while ((line = r.readLine()) != null && !line.contains("\"RUNNING\"")) {
+                // until the stream runs
+            }
+            assertThat(line).as("the run reached RUNNING").isNotNull();
+            r.close(); // the orchestrator is gone: nobody reads stdout any more
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            for (int i = 1; p.isAlive() && System.nanoTime() < deadline; i++) {
+                f.sql("INSERT INTO gone VALUES (" + i + ")");
+                Thread.sleep(200);
+            }
+            assertThat(p.waitFor(5, TimeUnit.SECONDS)).as("a tailing run whose stdout is closed must end, not stream "
+                    + "into nowhere while holding its slot").isTrue();
+            assertThat(p.exitValue()).isNotZero();
         }
     }
 
