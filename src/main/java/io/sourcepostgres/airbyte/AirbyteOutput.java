@@ -27,24 +27,20 @@ import java.util.List;
  */
 public final class AirbyteOutput implements AutoCloseable {
     private static final int BUFFER_BYTES = 1 << 17;
-    // A record's envelope, quoted and encoded once.
-    private static final SerializedString TYPE = new SerializedString("type");
-    private static final SerializedString RECORD = new SerializedString("RECORD");
-    private static final SerializedString RECORD_FIELD = new SerializedString("record");
-    private static final SerializedString NAMESPACE = new SerializedString("namespace");
-    private static final SerializedString STREAM = new SerializedString("stream");
-    private static final SerializedString EMITTED_AT = new SerializedString("emitted_at");
-    private static final SerializedString DATA = new SerializedString("data");
+    /** What follows a record's {@code data} object (and its {@code meta}, if any): the ends of two objects, the line. */
+    private static final SerializedString RECORD_END = new SerializedString("}}\n");
 
     private final JsonGenerator gen;
     private final OutputStream out;
     private final Secrets secrets;
     private volatile LogLevel threshold = LogLevel.INFO;
     private long lastFlushNanos = System.nanoTime();
-    // The stream of the last record, its names encoded: consecutive records are mostly of one stream.
-    private StreamId lastStream;
-    private SerializedString lastNamespace;
-    private SerializedString lastName;
+    // The envelope of the last record, encoded: consecutive records are mostly of one stream and millisecond.
+    private StreamId envelopeStream;
+    private long envelopeMillis;
+    private SerializedString envelope;
+    private StreamId envelopeStartStream;
+    private String envelopeStartText;
 
     public AirbyteOutput(OutputStream stdout, Secrets secrets) {
         this.out = stdout;
@@ -79,28 +75,19 @@ public final class AirbyteOutput implements AutoCloseable {
     /**
      * Starts a RECORD and leaves the generator inside its {@code data} object: the caller writes the
      * fields, then calls {@link #endRecord}. Nothing else may be written in between.
+     *
+     * <p>The envelope around {@code data} is the same for every record of a stream but for its time, so it
+     * is written as one pre-encoded piece, made again only when the stream or the millisecond changes; the
+     * generator only sees the {@code data} object, which it takes for a value at the root.
      */
     public synchronized JsonGenerator beginRecord(StreamId stream, long emittedAtMillis) {
         try {
-            if (stream != lastStream) {
-                lastStream = stream;
-                lastNamespace = stream.namespace() == null ? null : new SerializedString(stream.namespace());
-                lastName = new SerializedString(stream.name());
+            if (stream != envelopeStream || emittedAtMillis != envelopeMillis) {
+                envelope = new SerializedString(envelopeStart(stream) + emittedAtMillis + ",\"data\":");
+                envelopeStream = stream;
+                envelopeMillis = emittedAtMillis;
             }
-            gen.writeStartObject();
-            gen.writeFieldName(TYPE);
-            gen.writeString(RECORD);
-            gen.writeFieldName(RECORD_FIELD);
-            gen.writeStartObject();
-            if (lastNamespace != null) {
-                gen.writeFieldName(NAMESPACE);
-                gen.writeString(lastNamespace);
-            }
-            gen.writeFieldName(STREAM);
-            gen.writeString(lastName);
-            gen.writeFieldName(EMITTED_AT);
-            gen.writeNumber(emittedAtMillis);
-            gen.writeFieldName(DATA);
+            gen.writeRaw(envelope);
             gen.writeStartObject();
             return gen;
         } catch (IOException e) {
@@ -113,26 +100,33 @@ public final class AirbyteOutput implements AutoCloseable {
         try {
             gen.writeEndObject(); // data
             if (changes != null && !changes.isEmpty()) {
-                gen.writeFieldName("meta");
-                gen.writeStartObject();
-                gen.writeFieldName("changes");
-                gen.writeStartArray();
+                StringBuilder meta = new StringBuilder(",\"meta\":{\"changes\":[");
                 for (MetaChange c : changes) {
-                    gen.writeStartObject();
-                    gen.writeStringField("field", c.field());
-                    gen.writeStringField("change", c.change());
-                    gen.writeStringField("reason", c.reason());
-                    gen.writeEndObject();
+                    meta.append(meta.charAt(meta.length() - 1) == '[' ? "" : ",")
+                            .append("{\"field\":").append(Json.MAPPER.writeValueAsString(c.field()))
+                            .append(",\"change\":").append(Json.MAPPER.writeValueAsString(c.change()))
+                            .append(",\"reason\":").append(Json.MAPPER.writeValueAsString(c.reason())).append('}');
                 }
-                gen.writeEndArray();
-                gen.writeEndObject();
+                gen.writeRaw(meta.append("]}").toString());
             }
-            gen.writeEndObject(); // record
-            gen.writeEndObject(); // message
-            gen.writeRaw('\n');
+            gen.writeRaw(RECORD_END);
         } catch (IOException e) {
             throw stdoutFailed(e);
         }
+    }
+
+    /** {@code {"type":"RECORD","record":{"namespace":...,"stream":...,"emitted_at":} for {@code stream}. */
+    private String envelopeStart(StreamId stream) throws IOException {
+        if (stream != envelopeStartStream) {
+            StringBuilder sb = new StringBuilder("{\"type\":\"RECORD\",\"record\":{");
+            if (stream.namespace() != null) {
+                sb.append("\"namespace\":").append(Json.MAPPER.writeValueAsString(stream.namespace())).append(',');
+            }
+            sb.append("\"stream\":").append(Json.MAPPER.writeValueAsString(stream.name())).append(",\"emitted_at\":");
+            envelopeStartText = sb.toString();
+            envelopeStartStream = stream;
+        }
+        return envelopeStartText;
     }
 
     // ---- state ---------------------------------------------------------------------------------------

@@ -1,0 +1,92 @@
+package io.sourcepostgres.airbyte;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcepostgres.testing.ProtocolValidator;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The stdout writer: one valid Airbyte message per line, whatever is interleaved with the records. */
+class AirbyteOutputTest {
+
+    private static List<JsonNode> lines(ByteArrayOutputStream bytes) throws IOException {
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        assertThat(text).endsWith("\n");
+        List<JsonNode> messages = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            JsonNode m = Json.MAPPER.readTree(line);
+            ProtocolValidator.assertValidMessage(m);
+            messages.add(m);
+        }
+        return messages;
+    }
+
+    private static void record(AirbyteOutput out, StreamId stream, long millis, int id, List<MetaChange> changes)
+            throws IOException {
+        JsonGenerator g = out.beginRecord(stream, millis);
+        g.writeNumberField("id", id);
+        g.writeStringField("note", "n\"" + id);
+        out.endRecord(changes);
+    }
+
+    @Test
+    void recordsOfSeveralStreamsAndTimesInterleavedWithOtherMessages() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        StreamId plain = new StreamId("public", "t");
+        StreamId hostile = new StreamId("sch\"ema\\ 😀", "ta\nble");
+        StreamId noNamespace = new StreamId(null, "bare");
+        try (AirbyteOutput out = new AirbyteOutput(bytes, new Secrets())) {
+            record(out, plain, 1000, 1, List.of());
+            record(out, plain, 1000, 2, null);
+            record(out, plain, 1001, 3, List.of());
+            out.log(LogLevel.INFO, "between records");
+            record(out, hostile, 1001, 4, List.of(MetaChange.nulledUnrepresentable("v\"al")));
+            out.state(Json.MAPPER.readTree("{\"type\":\"GLOBAL\",\"global\":{\"shared_state\":{},\"stream_states\":[]}}"));
+            record(out, noNamespace, 1002, 5, List.of(MetaChange.nulledUnrepresentable("a"),
+                    new MetaChange("b", "NULLED", "SOURCE_RETRIEVAL_ERROR")));
+            record(out, plain, 1002, 6, List.of());
+        }
+        List<JsonNode> m = lines(bytes);
+        assertThat(m).extracting(n -> n.get("type").asText())
+                .containsExactly("RECORD", "RECORD", "RECORD", "LOG", "RECORD", "STATE", "RECORD", "RECORD");
+        assertThat(m.get(0).get("record").toString()).isEqualTo(
+                "{\"namespace\":\"public\",\"stream\":\"t\",\"emitted_at\":1000,\"data\":{\"id\":1,\"note\":\"n\\\"1\"}}");
+        assertThat(m.get(2).at("/record/emitted_at").asLong()).isEqualTo(1001);
+        JsonNode h = m.get(4).get("record");
+        assertThat(h.get("namespace").asText()).isEqualTo("sch\"ema\\ 😀");
+        assertThat(h.get("stream").asText()).isEqualTo("ta\nble");
+        assertThat(h.at("/meta/changes/0/field").asText()).isEqualTo("v\"al");
+        assertThat(h.at("/meta/changes/0/reason").asText()).isEqualTo("SOURCE_SERIALIZATION_ERROR");
+        JsonNode b = m.get(6).get("record");
+        assertThat(b.has("namespace")).isFalse();
+        assertThat(b.get("stream").asText()).isEqualTo("bare");
+        assertThat(b.at("/meta/changes")).hasSize(2);
+        assertThat(b.at("/meta/changes/1/change").asText()).isEqualTo("NULLED");
+        assertThat(m.get(7).at("/record/data/id").asInt()).isEqualTo(6);
+        assertThat(m.get(7).at("/record/namespace").asText()).isEqualTo("public");
+    }
+
+    @Test
+    void aBrokenStdoutIsAnErrorNotSilence() {
+        java.io.OutputStream broken = new java.io.OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                throw new IOException("Broken pipe");
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                throw new IOException("Broken pipe");
+            }
+        };
+        AirbyteOutput out = new AirbyteOutput(broken, new Secrets());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> out.log(LogLevel.INFO, "anyone there?"))
+                .isInstanceOf(java.io.UncheckedIOException.class).hasMessageContaining("stdout");
+    }
+}
