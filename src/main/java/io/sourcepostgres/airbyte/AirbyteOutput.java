@@ -35,12 +35,10 @@ public final class AirbyteOutput implements AutoCloseable {
     private final Secrets secrets;
     private volatile LogLevel threshold = LogLevel.INFO;
     private long lastFlushNanos = System.nanoTime();
-    // The envelope of the last record, encoded: consecutive records are mostly of one stream and millisecond.
-    private StreamId envelopeStream;
-    private long envelopeMillis;
-    private SerializedString envelope;
-    private StreamId envelopeStartStream;
-    private String envelopeStartText;
+    // A record's envelope, encoded: its start per stream, its time while the millisecond lasts.
+    private final java.util.Map<StreamId, SerializedString> envelopeStarts = new java.util.HashMap<>();
+    private long envelopeMillis = Long.MIN_VALUE;
+    private SerializedString envelopeTime;
 
     public AirbyteOutput(OutputStream stdout, Secrets secrets) {
         this.out = stdout;
@@ -77,17 +75,17 @@ public final class AirbyteOutput implements AutoCloseable {
      * fields, then calls {@link #endRecord}. Nothing else may be written in between.
      *
      * <p>The envelope around {@code data} is the same for every record of a stream but for its time, so it
-     * is written as one pre-encoded piece, made again only when the stream or the millisecond changes; the
-     * generator only sees the {@code data} object, which it takes for a value at the root.
+     * is written as two pre-encoded pieces, one per stream and one per millisecond; the generator only sees
+     * the {@code data} object, which it takes for a value at the root.
      */
     public synchronized JsonGenerator beginRecord(StreamId stream, long emittedAtMillis) {
         try {
-            if (stream != envelopeStream || emittedAtMillis != envelopeMillis) {
-                envelope = new SerializedString(envelopeStart(stream) + emittedAtMillis + ",\"data\":");
-                envelopeStream = stream;
+            if (emittedAtMillis != envelopeMillis) {
+                envelopeTime = new SerializedString(emittedAtMillis + ",\"data\":");
                 envelopeMillis = emittedAtMillis;
             }
-            gen.writeRaw(envelope);
+            gen.writeRaw(envelopeStart(stream));
+            gen.writeRaw(envelopeTime);
             gen.writeStartObject();
             return gen;
         } catch (IOException e) {
@@ -116,17 +114,18 @@ public final class AirbyteOutput implements AutoCloseable {
     }
 
     /** {@code {"type":"RECORD","record":{"namespace":...,"stream":...,"emitted_at":} for {@code stream}. */
-    private String envelopeStart(StreamId stream) throws IOException {
-        if (stream != envelopeStartStream) {
+    private SerializedString envelopeStart(StreamId stream) throws IOException {
+        SerializedString start = envelopeStarts.get(stream);
+        if (start == null) {
             StringBuilder sb = new StringBuilder("{\"type\":\"RECORD\",\"record\":{");
             if (stream.namespace() != null) {
                 sb.append("\"namespace\":").append(Json.MAPPER.writeValueAsString(stream.namespace())).append(',');
             }
             sb.append("\"stream\":").append(Json.MAPPER.writeValueAsString(stream.name())).append(",\"emitted_at\":");
-            envelopeStartText = sb.toString();
-            envelopeStartStream = stream;
+            start = new SerializedString(sb.toString());
+            envelopeStarts.put(stream, start);
         }
-        return envelopeStartText;
+        return start;
     }
 
     // ---- state ---------------------------------------------------------------------------------------
