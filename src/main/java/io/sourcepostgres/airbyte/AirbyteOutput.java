@@ -9,11 +9,12 @@ import com.fasterxml.jackson.core.json.UTF8JsonGenerator;
 import com.fasterxml.jackson.core.util.BufferRecycler;
 import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.util.List;
 
 /**
@@ -27,6 +28,12 @@ import java.util.List;
  */
 public final class AirbyteOutput implements AutoCloseable {
     private static final int BUFFER_BYTES = 1 << 17;
+    /**
+     * Writes the tree of a message without flushing after it, as the mapper would by default: a STATE after
+     * every commit must not cost a write of its own (this class decides when to flush).
+     */
+    private static final ObjectMapper WITHOUT_FLUSH = Json.MAPPER.copy()
+            .disable(SerializationFeature.FLUSH_AFTER_WRITE_VALUE);
     /** What follows a record's {@code data} object (and its {@code meta}, if any): the ends of two objects, the line. */
     private static final SerializedString RECORD_END = new SerializedString("}}\n");
 
@@ -49,7 +56,7 @@ public final class AirbyteOutput implements AutoCloseable {
         IOContext context = new IOContext(factory.streamReadConstraints(), factory.streamWriteConstraints(),
                 com.fasterxml.jackson.core.ErrorReportConfiguration.defaults(), new BufferRecycler(), ContentReference.rawReference(stdout), false);
         context.setEncoding(JsonEncoding.UTF8);
-        this.gen = new UTF8JsonGenerator(context, factory.getGeneratorFeatures(), Json.MAPPER, stdout, '"',
+        this.gen = new UTF8JsonGenerator(context, factory.getGeneratorFeatures(), WITHOUT_FLUSH, stdout, '"',
                 new byte[BUFFER_BYTES], 0, false);
         gen.setRootValueSeparator(null);
         gen.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
@@ -326,7 +333,7 @@ public final class AirbyteOutput implements AutoCloseable {
         return sw.toString();
     }
 
-    private static UncheckedIOException stdoutFailed(IOException e) {
-        return new UncheckedIOException("writing to stdout failed", e);
+    private static StdoutFailedException stdoutFailed(IOException e) {
+        return new StdoutFailedException(e);
     }
 }

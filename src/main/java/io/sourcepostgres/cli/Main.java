@@ -5,6 +5,7 @@ import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.FailureType;
 import io.sourcepostgres.airbyte.RedactingLogHandler;
 import io.sourcepostgres.airbyte.Secrets;
+import io.sourcepostgres.airbyte.StdoutFailedException;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.OutputStream;
@@ -35,7 +36,13 @@ public final class Main {
         System.setOut(System.err);
         Secrets secrets = new Secrets();
         routeJavaLogging(secrets);
-        int code = run(args, realStdout, secrets);
+        int code;
+        try {
+            code = run(args, realStdout, secrets);
+        } catch (StdoutFailedException e) {
+            System.err.println(e.explanation());
+            code = EXIT_FAILED;
+        }
         System.exit(code);
     }
 
@@ -74,7 +81,17 @@ public final class Main {
             return EXIT_FAILED;
         });
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            report(out, ex);
+            StdoutFailedException stdoutFailed = stdoutFailure(ex);
+            if (stdoutFailed == null) {
+                try {
+                    report(out, ex);
+                    return EXIT_FAILED;
+                } catch (StdoutFailedException e) {
+                    stdoutFailed = e;
+                }
+            }
+            // Nothing more can be said on stdout: one line on stderr instead.
+            System.err.println(stdoutFailed.explanation());
             return EXIT_FAILED;
         });
         return cli.execute(args);
@@ -88,6 +105,15 @@ public final class Main {
             out.traceError(FailureType.SYSTEM_ERROR, "Unexpected failure (a bug in the connector; please report it): "
                     + ex, ex, null);
         }
+    }
+
+    private static StdoutFailedException stdoutFailure(Throwable ex) {
+        for (Throwable t = ex; t != null; t = t.getCause()) {
+            if (t instanceof StdoutFailedException s) {
+                return s;
+            }
+        }
+        return null;
     }
 
     private static ConnectorException unwrap(Throwable ex) {
