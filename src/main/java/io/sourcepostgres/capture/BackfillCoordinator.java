@@ -21,8 +21,9 @@ import java.util.Map;
 import java.util.concurrent.Future;
 
 /**
- * Runs the backfills alongside replication, one chunk at a time, and merges each chunk with the changes
- * that raced it (a watermark scheme after DBLog, with WAL positions as fences):
+ * Runs the backfills alongside replication, one waiting chunk at a time (the next one read ahead), and
+ * merges each chunk with the changes that raced it (a watermark scheme after DBLog, with WAL positions as
+ * fences):
  *
  * <ol>
  *   <li>take the low fence L (the WAL insert position), then read the chunk in its own snapshot S;
