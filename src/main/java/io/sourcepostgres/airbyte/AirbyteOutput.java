@@ -147,6 +147,23 @@ public final class AirbyteOutput implements AutoCloseable {
         writeMessage("STATE", "state", stateMessage);
     }
 
+    /**
+     * As {@link #state(JsonNode)} for {@code state}, written without building a tree; {@code streamStatesJson}
+     * is its {@code stream_states} array, encoded ({@link StateCodec#streamStates}).
+     */
+    public synchronized void state(io.sourcepostgres.capture.CaptureState state, String streamStatesJson, long recordCount) {
+        try {
+            gen.writeStartObject();
+            gen.writeStringField("type", "STATE");
+            gen.writeFieldName("state");
+            StateCodec.writeMessage(gen, state, streamStatesJson, recordCount);
+            gen.writeEndObject();
+            gen.writeRaw('\n');
+        } catch (IOException e) {
+            throw stdoutFailed(e);
+        }
+    }
+
     // ---- everything else -----------------------------------------------------------------------------
 
     public synchronized void spec(JsonNode connectorSpecification) {

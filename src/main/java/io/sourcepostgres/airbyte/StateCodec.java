@@ -1,11 +1,13 @@
 package io.sourcepostgres.airbyte;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcepostgres.capture.CaptureState;
 import io.sourcepostgres.capture.StreamProgress;
 import io.sourcepostgres.pgoutput.Lsn;
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -33,7 +35,14 @@ public final class StateCodec {
         shared.put("position", Lsn.format(state.position()));
         shared.put("system_identifier", state.systemIdentifier());
         shared.put("slot_name", state.slotName());
-        ArrayNode streams = global.putArray("stream_states");
+        global.set("stream_states", streamStates(state));
+        msg.putObject("sourceStats").put("recordCount", (double) recordCount);
+        return msg;
+    }
+
+    /** The {@code stream_states} array of {@code state}. */
+    public static ArrayNode streamStates(CaptureState state) {
+        ArrayNode streams = Json.MAPPER.createArrayNode();
         for (Map.Entry<StreamId, StreamProgress> e : state.streams().entrySet()) {
             ObjectNode entry = streams.addObject();
             ObjectNode descriptor = entry.putObject("stream_descriptor");
@@ -51,8 +60,35 @@ public final class StateCodec {
                 progress.put("rows_done", p.rowsDone());
             }
         }
-        msg.putObject("sourceStats").put("recordCount", (double) recordCount);
-        return msg;
+        return streams;
+    }
+
+    /**
+     * Writes what {@link #toMessage} builds, straight through the generator, with the {@code stream_states}
+     * array given already encoded ({@link #streamStates} written as JSON): a state follows every commit, and
+     * between two commits only the position and the count change.
+     */
+    public static void writeMessage(JsonGenerator g, CaptureState state, String streamStatesJson, long recordCount)
+            throws IOException {
+        g.writeStartObject();
+        g.writeStringField("type", "GLOBAL");
+        g.writeFieldName("global");
+        g.writeStartObject();
+        g.writeFieldName("shared_state");
+        g.writeStartObject();
+        g.writeNumberField("state_version", STATE_VERSION);
+        g.writeStringField("position", Lsn.format(state.position()));
+        g.writeStringField("system_identifier", state.systemIdentifier());
+        g.writeStringField("slot_name", state.slotName());
+        g.writeEndObject();
+        g.writeFieldName("stream_states");
+        g.writeRawValue(streamStatesJson);
+        g.writeEndObject();
+        g.writeFieldName("sourceStats");
+        g.writeStartObject();
+        g.writeNumberField("recordCount", (double) recordCount);
+        g.writeEndObject();
+        g.writeEndObject();
     }
 
     /** Parses a --state file's JSON; empty when it holds no state yet. */
@@ -150,6 +186,9 @@ public final class StateCodec {
         }
         if (json.has("type")) {
             String type = json.get("type").asText();
+            if ("STATE".equals(type) && json.path("state").isObject()) {
+                return findGlobal(json.get("state")); // a whole STATE line of the connector's output
+            }
             if (!"GLOBAL".equals(type)) {
                 throw garbage("its state is of type " + type + "; this connector writes and reads only GLOBAL state");
             }

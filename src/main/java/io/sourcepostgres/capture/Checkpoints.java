@@ -16,6 +16,9 @@ public final class Checkpoints {
     private long recordsSinceState;
     private long lastEmitNanos;
     private long statesEmitted;
+    // The streams' progress of the last state emitted, encoded: it changes with backfill chunks, not commits.
+    private java.util.Map<io.sourcepostgres.airbyte.StreamId, StreamProgress> encodedStreams;
+    private String encodedStreamStates;
 
     /**
      * @param initial the state the run starts from
@@ -78,7 +81,15 @@ public final class Checkpoints {
 
     /** Emits the current state now. */
     public void emit() {
-        out.state(StateCodec.toMessage(state, recordsSinceState));
+        if (state.streams() != encodedStreams) {
+            try {
+                encodedStreamStates = io.sourcepostgres.airbyte.Json.MAPPER.writeValueAsString(StateCodec.streamStates(state));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException("cannot encode the streams' progress", e);
+            }
+            encodedStreams = state.streams();
+        }
+        out.state(state, encodedStreamStates, recordsSinceState);
         lastEmitted = state;
         recordsSinceState = 0;
         lastEmitNanos = System.nanoTime();
