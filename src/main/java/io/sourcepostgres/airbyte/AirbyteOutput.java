@@ -138,18 +138,11 @@ public final class AirbyteOutput implements AutoCloseable {
     // ---- state ---------------------------------------------------------------------------------------
 
     /**
-     * Writes a STATE message whose {@code state} object is given whole. It is not flushed here: the capture
-     * flushes whenever replication goes idle (so a state never waits behind a quiet stream) and at most a
-     * millisecond after a commit while it stays busy; one write per small transaction would cost more
+     * Writes a STATE message for {@code state}, without building a tree; {@code streamStatesJson} is its
+     * {@code stream_states} array, encoded ({@link StateCodec#streamStates}). It is not flushed here: the
+     * capture flushes whenever replication goes idle (so a state never waits behind a quiet stream) and at
+     * most a millisecond after a commit while it stays busy; one write per small transaction would cost more
      * than the transaction.
-     */
-    public synchronized void state(JsonNode stateMessage) {
-        writeMessage("STATE", "state", stateMessage);
-    }
-
-    /**
-     * As {@link #state(JsonNode)} for {@code state}, written without building a tree; {@code streamStatesJson}
-     * is its {@code stream_states} array, encoded ({@link StateCodec#streamStates}).
      */
     public synchronized void state(io.sourcepostgres.capture.CaptureState state, String streamStatesJson, long recordCount) {
         try {

@@ -25,21 +25,6 @@ public final class StateCodec {
 
     private StateCodec() {}
 
-    /** The STATE message body for {@code state}, with the records emitted since the previous state. */
-    public static ObjectNode toMessage(CaptureState state, long recordCount) {
-        ObjectNode msg = Json.MAPPER.createObjectNode();
-        msg.put("type", "GLOBAL");
-        ObjectNode global = msg.putObject("global");
-        ObjectNode shared = global.putObject("shared_state");
-        shared.put("state_version", STATE_VERSION);
-        shared.put("position", Lsn.format(state.position()));
-        shared.put("system_identifier", state.systemIdentifier());
-        shared.put("slot_name", state.slotName());
-        global.set("stream_states", streamStates(state));
-        msg.putObject("sourceStats").put("recordCount", (double) recordCount);
-        return msg;
-    }
-
     /** The {@code stream_states} array of {@code state}. */
     public static ArrayNode streamStates(CaptureState state) {
         ArrayNode streams = Json.MAPPER.createArrayNode();
@@ -64,9 +49,10 @@ public final class StateCodec {
     }
 
     /**
-     * Writes what {@link #toMessage} builds, straight through the generator, with the {@code stream_states}
-     * array given already encoded ({@link #streamStates} written as JSON): a state follows every commit, and
-     * between two commits only the position and the count change.
+     * Writes the STATE message body for {@code state}, with the records emitted since the previous state,
+     * through the generator; the {@code stream_states} array is given already encoded ({@link #streamStates}
+     * written as JSON): a state follows every commit, and between two commits only the position and the
+     * count change.
      */
     public static void writeMessage(JsonGenerator g, CaptureState state, String streamStatesJson, long recordCount)
             throws IOException {

@@ -1,5 +1,6 @@
 package io.sourcepostgres.capture;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcepostgres.airbyte.AirbyteOutput;
 import io.sourcepostgres.airbyte.LogLevel;
 import io.sourcepostgres.airbyte.StreamId;
@@ -8,7 +9,6 @@ import io.sourcepostgres.backfill.ChunkReader;
 import io.sourcepostgres.backfill.RowKey;
 import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.pgoutput.TupleData;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayDeque;
@@ -51,8 +51,8 @@ import java.util.concurrent.Future;
 final class BackfillCoordinator {
     private static final long PROGRESS_LOG_NANOS = 10_000_000_000L;
     /**
-     * Fewest changes to a table that a read in flight logs before it gives up and is read again (at most a
-     * chunk's worth of rows are logged, so the log never holds more than a chunk).
+     * Fewest changes to a table that a read in flight logs before it gives up and is read again; above it,
+     * a chunk's worth of rows (the log holds keys only, so it stays smaller than the chunk it guards).
      */
     private static final int MIN_LOGGED_CHANGES = 64;
 

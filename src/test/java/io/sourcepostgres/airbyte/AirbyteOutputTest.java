@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcepostgres.capture.CaptureState;
 import io.sourcepostgres.testing.ProtocolValidator;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The stdout writer: one valid Airbyte message per line, whatever is interleaved with the records. */
@@ -47,7 +49,7 @@ class AirbyteOutputTest {
             record(out, plain, 1001, 3, List.of());
             out.log(LogLevel.INFO, "between records");
             record(out, hostile, 1001, 4, List.of(MetaChange.nulledUnrepresentable("v\"al")));
-            out.state(Json.MAPPER.readTree("{\"type\":\"GLOBAL\",\"global\":{\"shared_state\":{},\"stream_states\":[]}}"));
+            out.state(new CaptureState(42, "7712162267251139603", "slot", Map.of()), "[]", 4);
             record(out, noNamespace, 1002, 5, List.of(MetaChange.nulledUnrepresentable("a"),
                     new MetaChange("b", "NULLED", "SOURCE_RETRIEVAL_ERROR")));
             record(out, plain, 1002, 6, List.of());
@@ -70,6 +72,8 @@ class AirbyteOutputTest {
         assertThat(b.at("/meta/changes/1/change").asText()).isEqualTo("NULLED");
         assertThat(m.get(7).at("/record/data/id").asInt()).isEqualTo(6);
         assertThat(m.get(7).at("/record/namespace").asText()).isEqualTo("public");
+        assertThat(m.get(5).at("/state/global/shared_state/position").asText()).isEqualTo("0/2A");
+        assertThat(m.get(5).at("/state/sourceStats/recordCount").asDouble()).isEqualTo(4.0);
     }
 
     @Test
