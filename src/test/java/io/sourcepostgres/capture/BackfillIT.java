@@ -189,9 +189,7 @@ class BackfillIT {
                     "INSERT INTO open_tx SELECT g, 0 FROM generate_series(1, 20) g");
             f.capture("public", "open_tx");
             f.config().put("backfill_chunk_size", 5);
-            // The publication and slot first: creating a slot waits for running transactions to end.
-            f.sql("CREATE PUBLICATION " + f.publication + " FOR ALL TABLES",
-                    "SELECT pg_create_logical_replication_slot('" + f.slot + "', 'pgoutput')");
+            f.createPublicationAndSlot();
             try (java.sql.Connection writer = pg.connect(f.database)) {
                 writer.setAutoCommit(false);
                 // Modified before the backfill reads it, committed only after the read began.

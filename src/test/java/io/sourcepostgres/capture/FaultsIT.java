@@ -43,12 +43,8 @@ class FaultsIT {
     /** A capture whose connector reaches the server through a proxy; {@code backfillRows} rows to backfill first. */
     private static Setup setUp(PostgresCluster pg, int backfillRows) {
         CaptureFixture f = new CaptureFixture(pg);
-        f.sql(MixedWorkload.sourceDdl());
         Destination destination = new Destination(pg, pg.createDatabase("dest"));
-        for (MixedWorkload.Table t : MixedWorkload.TABLES.values()) {
-            f.capture("public", t.name());
-            destination.createTable(t.qualified(), t.columnsAndKey());
-        }
+        MixedWorkload.captureInto(f, destination);
         if (backfillRows > 0) {
             f.sql("INSERT INTO accounts (id, owner, balance, doc, updated) SELECT -g, 'owner ' || g, g % 1000, "
                     + "repeat('d', 200), now() FROM generate_series(1, " + backfillRows + ") g");

@@ -31,9 +31,7 @@ class KeyShareLockedRowIT {
                     "INSERT INTO parent SELECT g, 0 FROM generate_series(1, 20) g");
             f.capture("public", "parent");
             f.config().put("backfill_chunk_size", 5);
-            // The publication and slot first: creating a slot waits for running transactions to end.
-            f.sql("CREATE PUBLICATION " + f.publication + " FOR ALL TABLES",
-                    "SELECT pg_create_logical_replication_slot('" + f.slot + "', 'pgoutput')");
+            f.createPublicationAndSlot();
             try (Connection locker = pg.connect(f.database); Connection writer = pg.connect(f.database)) {
                 locker.setAutoCommit(false);
                 writer.setAutoCommit(false);

@@ -3,13 +3,12 @@ package io.sourcepostgres.capture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcepostgres.testing.AppliedRecords;
 import io.sourcepostgres.testing.CaptureFixture;
 import io.sourcepostgres.testing.ConnectorRun;
 import io.sourcepostgres.testing.PostgresCluster;
 import io.sourcepostgres.testing.PostgresExtension;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -76,21 +75,9 @@ class KeyTypesMergeIT {
             assertThat(first.exitCode()).as(first.toString()).isZero();
             assertThat(second.exitCode()).as(second.toString()).isZero();
 
-            Map<String, JsonNode> applied = new TreeMap<>();
-            Map<String, Long> lastLsn = new HashMap<>();
             List<JsonNode> records = new ArrayList<>(first.records());
             records.addAll(second.records());
-            for (JsonNode r : records) {
-                String key = key(r.get("data"), keyColumns);
-                long lsn = r.at("/data/_ab_cdc_lsn").asLong();
-                Long before = lastLsn.put(key, lsn);
-                assertThat(before == null || before <= lsn).as("_ab_cdc_lsn never decreases for key " + key).isTrue();
-                if (r.at("/data/_ab_cdc_deleted_at").isTextual()) {
-                    applied.remove(key);
-                } else {
-                    applied.put(key, withoutCdc(r.get("data")));
-                }
-            }
+            Map<String, JsonNode> applied = AppliedRecords.apply(records, data -> key(data, keyColumns));
 
             CaptureFixture.Catalog.set(f, null);
             f.fullRefresh(name);
@@ -98,7 +85,7 @@ class KeyTypesMergeIT {
             ConnectorRun snapshot = f.read();
             Map<String, JsonNode> table = new TreeMap<>();
             for (JsonNode r : snapshot.records()) {
-                table.put(key(r.get("data"), keyColumns), withoutCdc(r.get("data")));
+                table.put(key(r.get("data"), keyColumns), AppliedRecords.withoutCdc(r.get("data")));
             }
             assertThat(table).hasSizeGreaterThanOrEqualTo(35);
             assertThat(applied).isEqualTo(table);
@@ -121,11 +108,5 @@ class KeyTypesMergeIT {
             sb.append(data.get(c)).append('|');
         }
         return sb.toString();
-    }
-
-    private static JsonNode withoutCdc(JsonNode data) {
-        ObjectNode copy = data.deepCopy();
-        copy.remove(List.of("_ab_cdc_lsn", "_ab_cdc_updated_at", "_ab_cdc_deleted_at"));
-        return copy;
     }
 }

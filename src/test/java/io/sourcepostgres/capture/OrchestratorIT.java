@@ -27,12 +27,8 @@ class OrchestratorIT {
     @Test
     void runByRunTheDestinationConvergesToTheSourceUnderAMixedConcurrentWorkload(PostgresCluster pg) {
         try (CaptureFixture f = new CaptureFixture(pg)) {
-            f.sql(MixedWorkload.sourceDdl());
             Destination destination = new Destination(pg, pg.createDatabase("dest"));
-            for (MixedWorkload.Table t : MixedWorkload.TABLES.values()) {
-                f.capture("public", t.name());
-                destination.createTable(t.qualified(), t.columnsAndKey());
-            }
+            MixedWorkload.captureInto(f, destination);
             String[] tables = MixedWorkload.TABLES.values().stream().map(MixedWorkload.Table::qualified).toArray(String[]::new);
             Orchestrator orchestrator = new Orchestrator(f, destination, MixedWorkload.keyColumns());
             MixedWorkload workload = new MixedWorkload(pg, f.database);

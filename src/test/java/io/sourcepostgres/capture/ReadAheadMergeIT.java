@@ -3,13 +3,12 @@ package io.sourcepostgres.capture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcepostgres.testing.AppliedRecords;
 import io.sourcepostgres.testing.CaptureFixture;
 import io.sourcepostgres.testing.ConnectorRun;
 import io.sourcepostgres.testing.PostgresCluster;
 import io.sourcepostgres.testing.PostgresExtension;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -79,24 +78,11 @@ class ReadAheadMergeIT {
             assertThat(changesDuringBackfill).as("the writers changed rows while the backfill ran").isPositive();
             assertThat(rereads).as("some read raced more changes than its log holds").isPositive();
 
-            Map<Integer, JsonNode> applied = new TreeMap<>();
-            Map<Integer, Long> lastLsn = new HashMap<>();
             List<JsonNode> records = new ArrayList<>(first.records());
             records.addAll(second.records());
-            for (JsonNode r : records) {
-                JsonNode data = r.get("data");
-                int id = data.get("id").asInt();
-                long lsn = data.get("_ab_cdc_lsn").asLong();
-                Long before = lastLsn.put(id, lsn);
-                assertThat(before == null || before <= lsn).as("_ab_cdc_lsn never decreases for id " + id).isTrue();
-                if (data.get("_ab_cdc_deleted_at").isTextual()) {
-                    applied.remove(id);
-                } else {
-                    ObjectNode row = data.deepCopy();
-                    row.remove(List.of("_ab_cdc_lsn", "_ab_cdc_updated_at", "_ab_cdc_deleted_at"));
-                    applied.put(id, row);
-                }
-            }
+            Map<Integer, JsonNode> applied = new TreeMap<>();
+            AppliedRecords.apply(records, data -> data.get("id").asText())
+                    .forEach((id, row) -> applied.put(Integer.parseInt(id), row));
             String table = f.scalar("SELECT string_agg(id || '|' || v || '|' || pad, ',' ORDER BY id) FROM racy");
             List<String> appliedRows = new ArrayList<>();
             applied.forEach((id, row) -> appliedRows.add(id + "|" + row.get("v").asInt() + "|" + row.get("pad").asText()));

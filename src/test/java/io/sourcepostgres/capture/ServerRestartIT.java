@@ -32,12 +32,8 @@ class ServerRestartIT {
 
     private static Setup setUp(PostgresCluster server, PostgresCluster shared) {
         CaptureFixture f = new CaptureFixture(server);
-        f.sql(MixedWorkload.sourceDdl());
         Destination destination = new Destination(shared, shared.createDatabase("dest"));
-        for (MixedWorkload.Table t : MixedWorkload.TABLES.values()) {
-            f.capture("public", t.name());
-            destination.createTable(t.qualified(), t.columnsAndKey());
-        }
+        MixedWorkload.captureInto(f, destination);
         Orchestrator orchestrator = new Orchestrator(f, destination, MixedWorkload.keyColumns());
         orchestrator.run(RUN_TIMEOUT); // creates the slot
         String[] tables = MixedWorkload.TABLES.values().stream().map(MixedWorkload.Table::qualified).toArray(String[]::new);

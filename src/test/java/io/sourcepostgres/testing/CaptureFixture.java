@@ -53,6 +53,15 @@ public final class CaptureFixture implements AutoCloseable {
     }
 
     /** Adds a table (schema, name) to the catalog as an incremental stream. */
+    /**
+     * Creates the fixture's publication (for all tables) and slot now, before the test opens transactions of
+     * its own: creating a slot waits for every running transaction to end.
+     */
+    public void createPublicationAndSlot() {
+        sql("CREATE PUBLICATION " + publication + " FOR ALL TABLES",
+                "SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
+    }
+
     public CaptureFixture capture(String schema, String table) {
         tables.add(new String[] {schema, table});
         return this;

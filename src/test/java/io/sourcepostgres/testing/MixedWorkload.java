@@ -59,6 +59,15 @@ public final class MixedWorkload {
     }
 
     /** The DDL that creates the captured tables (and the uncaptured noise table) in a source database. */
+    /** Creates the workload's tables in the fixture's database, captures them all, and creates their copies in the destination. */
+    public static void captureInto(CaptureFixture f, Destination destination) {
+        f.sql(sourceDdl());
+        for (Table t : TABLES.values()) {
+            f.capture("public", t.name());
+            destination.createTable(t.qualified(), t.columnsAndKey());
+        }
+    }
+
     public static String[] sourceDdl() {
         List<String> ddl = new ArrayList<>();
         for (Table t : TABLES.values()) {

@@ -26,6 +26,22 @@ import java.util.Map;
 final class TypeCases {
     private TypeCases() {}
 
+    /**
+     * A server that differs from the shared one in every setting that shapes text output; the connector's
+     * sessions must make its output the same. lc_monetary: the test clusters only have the C, C.UTF-8 and
+     * POSIX locales (initdb --locale=C.UTF-8), all formatting money alike, so only a locale name different
+     * from the sessions' 'C' is set.
+     */
+    static io.sourcepostgres.testing.PostgresCluster.Options oddServer() {
+        return io.sourcepostgres.testing.PostgresCluster.options()
+                .set("TimeZone", "Asia/Kathmandu")
+                .set("DateStyle", "SQL, DMY")
+                .set("IntervalStyle", "postgres_verbose")
+                .set("lc_monetary", "C.UTF-8")
+                .set("extra_float_digits", "0")
+                .set("bytea_output", "escape");
+    }
+
     static final String LARGE_BYTEA_HEX = "00ff7f80".repeat(50_000);
     static final String THOUSAND_DIGITS = "9".repeat(1000) + "." + "0123456789".repeat(10);
     static final String ALL_BYTES_HEX;

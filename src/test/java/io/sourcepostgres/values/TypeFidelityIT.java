@@ -140,15 +140,7 @@ class TypeFidelityIT {
     @Test
     void serverSettingsDoNotChangeTheOutput(PostgresCluster pg) {
         Outcome expected = reference(pg);
-        // The test clusters only have the C, C.UTF-8 and POSIX locales (initdb --locale=C.UTF-8), so lc_monetary
-        // gets the one name that differs from the C the connector's sessions use.
-        try (PostgresCluster odd = PostgresCluster.start(PostgresCluster.options()
-                .set("TimeZone", "Asia/Kathmandu")
-                .set("DateStyle", "SQL, DMY")
-                .set("IntervalStyle", "postgres_verbose")
-                .set("lc_monetary", "C.UTF-8")
-                .set("extra_float_digits", "0")
-                .set("bytea_output", "escape"))) {
+        try (PostgresCluster odd = PostgresCluster.start(TypeCases.oddServer())) {
             Outcome actual = capture(odd);
             assertThat(actual.schemas()).isEqualTo(expected.schemas());
             SoftAssertions softly = new SoftAssertions();

@@ -70,17 +70,9 @@ class ValueEncodersIT {
     @Test
     void serverSettingsDoNotChangeTheOutput(PostgresCluster pg) throws Exception {
         // The shared server gives the reference; this one differs in every setting that shapes text output.
-        // lc_monetary: the test clusters only have the C, C.UTF-8 and POSIX locales (initdb --locale=C.UTF-8),
-        // all formatting money alike, so only a locale name different from the session's 'C' is set.
         String db = pg.createDatabase("values");
         pg.execute(db, TypeCases.SETUP);
-        try (PostgresCluster odd = PostgresCluster.start(PostgresCluster.options()
-                .set("TimeZone", "Asia/Kathmandu")
-                .set("DateStyle", "SQL, DMY")
-                .set("IntervalStyle", "postgres_verbose")
-                .set("lc_monetary", "C.UTF-8")
-                .set("extra_float_digits", "0")
-                .set("bytea_output", "escape"))) {
+        try (PostgresCluster odd = PostgresCluster.start(TypeCases.oddServer())) {
             String oddDb = odd.createDatabase("values");
             odd.execute(oddDb, TypeCases.SETUP);
             assertServerDefaultsReallyDiffer(odd, oddDb);
