@@ -10,6 +10,7 @@ import io.sourcepostgres.testing.Connector;
 import io.sourcepostgres.testing.ConnectorProcess;
 import io.sourcepostgres.testing.ConnectorRun;
 import io.sourcepostgres.testing.Destination;
+import io.sourcepostgres.testing.FaultProxy;
 import io.sourcepostgres.testing.MixedWorkload;
 import io.sourcepostgres.testing.Orchestrator;
 import io.sourcepostgres.testing.PostgresCluster;
@@ -213,6 +214,46 @@ class SshTunnelIT {
                 }
                 writers.stop();
             }
+            f.config().put("tail", false);
+            orchestrator.run(RUN_TIMEOUT);
+            orchestrator.assertDestinationEqualsSource(TABLES);
+        }
+    }
+
+    /**
+     * A bastion that goes silent without closing anything (a partition between connector and bastion) is detected
+     * like a silent server: the run ends with a transient error in bounded time, and does not hang on exit.
+     */
+    @Test
+    void aSilentBastionEndsTheRunWithATransientError(PostgresCluster pg) throws Exception {
+        CaptureFixture f = new CaptureFixture(pg);
+        Destination destination = new Destination(pg, pg.createDatabase("dest"));
+        MixedWorkload.captureInto(f, destination);
+        try (f; FaultProxy proxy = FaultProxy.to(bastion.port())) {
+            ObjectNode tunnel = keyTunnel(SshBastion.openSsh(key));
+            tunnel.put("tunnel_port", proxy.port());
+            f.config().remove("connectionURI");
+            f.config().setAll(airbyteConfig(pg.port(), f.database, "postgres", tunnel));
+            f.config().put("log_level", "INFO");
+            f.config().put("status_interval_seconds", 1);
+            f.config().put("statement_timeout_seconds", 5);
+            Orchestrator orchestrator = new Orchestrator(f, destination, MixedWorkload.keyColumns());
+            MixedWorkload workload = new MixedWorkload(pg, f.database);
+            orchestrator.run(RUN_TIMEOUT);
+            workload.transactions(10, 41);
+            f.config().put("tail", true);
+            try (ConnectorProcess p = orchestrator.start()) {
+                p.await(m -> m.path("type").asText().equals("RECORD"), RUN_TIMEOUT, "RECORD");
+                proxy.stall();
+                workload.transactions(10, 42);
+                long started = System.nanoTime();
+                ConnectorRun failed = p.finish(Duration.ofSeconds(150));
+                assertThat(failed.exitCode()).as(failed.toString()).isNotZero();
+                assertThat(failed.error().get("failure_type").asText()).as(failed.toString()).isEqualTo("transient_error");
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(150));
+                orchestrator.accept(failed);
+            }
+            proxy.resume();
             f.config().put("tail", false);
             orchestrator.run(RUN_TIMEOUT);
             orchestrator.assertDestinationEqualsSource(TABLES);
