@@ -102,6 +102,8 @@ class SshTunnelIT {
         assertThat(check.connectionStatus().get("status").asText()).as(check.toString()).isEqualTo("SUCCEEDED");
         assertThat(bastion.forwardedConnections() - before)
                 .as("the query and the replication connection both went through the bastion").isGreaterThanOrEqualTo(2);
+        assertThat(check.stderr()).as("an unpinned host key is accepted and its fingerprint named")
+                .contains("SHA256:").contains("tunnel_method.tunnel_host_key");
 
         config.putArray("schemas").add("Sales");
         ConnectorRun discover = Connector.launch(90, "discover", "--config", Connector.file(config).toString());
