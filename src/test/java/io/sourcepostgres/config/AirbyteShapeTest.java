@@ -126,6 +126,18 @@ class AirbyteShapeTest {
     }
 
     @Test
+    void theUriFormTakesATunnelToOneHost() {
+        String tunnel = ",\"tunnel_method\":{\"tunnel_method\":\"SSH_PASSWORD_AUTH\",\"tunnel_host\":\"b\","
+                + "\"tunnel_user\":\"t\",\"tunnel_user_password\":\"tp\"}}";
+        ConnectorConfig c = ConnectorConfig.from(json("{\"connectionURI\":\"postgres://u@db.internal/d\"" + tunnel));
+        assertThat(c.tunnel().describe()).isEqualTo("t@b:22");
+        assertConfigError("{\"connectionURI\":\"postgres://u@h1,h2/d\"" + tunnel, "2 hosts", "SSH tunnel forwards to one");
+        ConnectorConfig none = ConnectorConfig.from(json("{\"connectionURI\":\"postgres://u@h/d\","
+                + "\"tunnel_method\":{\"tunnel_method\":\"NO_TUNNEL\"}}"));
+        assertThat(none.tunnel()).isNull();
+    }
+
+    @Test
     void theUriFormTakesInlinePemInItsSslParameters() {
         ConnectionUri uri = ConnectionUri.parse("postgres://u@h/d?sslmode=verify-ca&sslrootcert="
                 + java.net.URLEncoder.encode(CA, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"));
