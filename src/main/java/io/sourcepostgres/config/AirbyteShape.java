@@ -58,6 +58,10 @@ public final class AirbyteShape {
                         + params.get("sslmode") + ": remove sslmode from jdbc_url_params.");
             }
             params.put("sslmode", mode);
+            if (!List.of("require", "verify-ca", "verify-full").contains(mode)) {
+                // Airbyte's UI keeps the fields of a mode chosen earlier; in these modes they mean nothing.
+                return parse(json, params);
+            }
             putPem(params, "sslrootcert", ssl, "ca_certificate");
             putPem(params, "sslcert", ssl, "client_certificate");
             putPem(params, "sslkey", ssl, "client_key");
@@ -66,6 +70,10 @@ public final class AirbyteShape {
                 params.put("sslpassword", keyPassword);
             }
         }
+        return parse(json, params);
+    }
+
+    private static ConnectionUri parse(JsonNode json, Map<String, String> params) {
         String host = json.get("host").asText().trim();
         int port = json.hasNonNull("port") ? json.get("port").asInt() : Spec.defaultOf("port").asInt();
         StringBuilder uri = new StringBuilder("postgres://").append(encode(json.get("username").asText())).append('@')

@@ -94,6 +94,9 @@ class AirbyteShapeTest {
         assertThat(c.uri().parameter("sslkey")).isEqualTo(KEY);
         assertThat(c.uri().parameter("sslpassword")).isEqualTo("kp");
         assertThat(c.uri().toString()).doesNotContain("MIIEvQ").doesNotContain("kp").contains("<inline PEM>");
+        ConnectorConfig prefer = ConnectorConfig.from(json("{\"host\":\"h\",\"database\":\"d\",\"username\":\"u\","
+                + "\"ssl_mode\":{\"mode\":\"prefer\",\"ca_certificate\":" + quote(CA) + "}}"));
+        assertThat(prefer.uri().parameter("sslrootcert")).as("left over from verify-full in Airbyte's UI").isNull();
     }
 
     @Test
