@@ -60,7 +60,7 @@ public final class AirbyteShape {
             params.put("sslmode", mode);
             if (!List.of("require", "verify-ca", "verify-full").contains(mode)) {
                 // Airbyte's UI keeps the fields of a mode chosen earlier; in these modes they mean nothing.
-                return parse(json, params);
+                return toUri(json, params);
             }
             putPem(params, "sslrootcert", ssl, "ca_certificate");
             putPem(params, "sslcert", ssl, "client_certificate");
@@ -70,10 +70,10 @@ public final class AirbyteShape {
                 params.put("sslpassword", keyPassword);
             }
         }
-        return parse(json, params);
+        return toUri(json, params);
     }
 
-    private static ConnectionUri parse(JsonNode json, Map<String, String> params) {
+    private static ConnectionUri toUri(JsonNode json, Map<String, String> params) {
         String host = json.get("host").asText().trim();
         int port = json.hasNonNull("port") ? json.get("port").asInt() : Spec.defaultOf("port").asInt();
         StringBuilder uri = new StringBuilder("postgres://").append(encode(json.get("username").asText())).append('@')
