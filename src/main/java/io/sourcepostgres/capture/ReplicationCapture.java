@@ -270,7 +270,9 @@ public final class ReplicationCapture {
             position = lsn;
             toast.passed(position, exactImages);
             checkpoints.update(checkpoints.state().withPosition(position));
-            if (backfill.reached(position)) {
+            // While states are held, a chunk waits too: its rows and the state recording them go out together,
+            // and a change arriving meanwhile removes the chunk's row of its key, as it does before any emit.
+            if (!toast.holdsState() && backfill.reached(position)) {
                 checkpoints.emit(); // the chunk's rows are out: record the backfill's progress now
             }
         }
