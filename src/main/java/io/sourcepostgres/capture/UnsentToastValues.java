@@ -62,8 +62,7 @@ public final class UnsentToastValues {
     /** An image set aside (or, with {@code held} null, a row found gone) until {@code passAt}. */
     private record Waiting(Held held, long passAt) {}
 
-    private static final int MAX_BINDS = 30_000;
-    private static final int MAX_BATCH = 1_024;
+    private static final int MAX_BATCH = 1_000;
 
     private final Connection query;
     /** The current transaction's held updates, per relation, by key, in arrival order. */
@@ -172,7 +171,7 @@ public final class UnsentToastValues {
             }
             for (Map.Entry<CapturedTable, List<Held>> e : byShape.entrySet()) {
                 List<Held> all = e.getValue();
-                int batch = Math.max(1, Math.min(MAX_BATCH, Integer.highestOneBit(MAX_BINDS / e.getKey().keyIndexes().length)));
+                int batch = MAX_BATCH;
                 for (int from = 0; from < all.size(); from += batch) {
                     resolve(e.getKey(), all.subList(from, Math.min(all.size(), from + batch)), sink);
                 }
@@ -238,21 +237,18 @@ public final class UnsentToastValues {
         }
         List<Integer> columns = List.copyOf(unsentColumns);
         int[] keys = table.keyIndexes();
-        // Batch sizes are rounded up to a power of two (the last key repeated), so that a table needs few
-        // distinct statements and the driver can keep them prepared.
-        int rows = Integer.highestOneBit(batch.size()) == batch.size() ? batch.size() : Integer.highestOneBit(batch.size()) << 1;
-        String sql = sqlByShape.computeIfAbsent(table.id() + "|" + columns + "|" + rows + "|" + table.shape(),
-                s -> sql(table, columns, rows));
+        String sql = sqlByShape.computeIfAbsent(table.id() + "|" + columns + "|" + table.shape(), s -> sql(table, columns));
         Map<String, String[]> found = new HashMap<>();
         Map<String, Long> xmins = new HashMap<>();
         long passAt = 0;
         try (PreparedStatement ps = query.prepareStatement(sql)) {
-            int p = 1;
-            for (int r = 0; r < rows; r++) {
-                Held h = batch.get(Math.min(r, batch.size() - 1));
-                for (int k : keys) {
-                    ps.setString(p++, h.row().text(k));
+            // One text array per key column: one statement for any number of keys, kept prepared.
+            for (int k = 0; k < keys.length; k++) {
+                String[] values = new String[batch.size()];
+                for (int r = 0; r < values.length; r++) {
+                    values[r] = batch.get(r).row().text(keys[k]);
                 }
+                ps.setArray(k + 1, query.createArrayOf("text", values));
             }
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -305,32 +301,44 @@ public final class UnsentToastValues {
     /**
      * One statement reads the rows' values, their {@code xmin} and the WAL insert position. The position is
      * read after the statement's snapshot was taken, so every transaction the snapshot sees committed before
-     * it. The LEFT JOIN returns the position even when no key is found.
+     * it. The keys come as one text array per key column (cast to the column's type), joined to the table by
+     * its key; the LEFT JOIN returns the position even when no key is found.
      */
-    private static String sql(CapturedTable table, List<Integer> columns, int rows) {
-        StringBuilder sql = new StringBuilder("SELECT p.lsn::text, t.xmin::text");
+    private static String sql(CapturedTable table, List<Integer> columns) {
         int[] keys = table.keyIndexes();
-        for (int k : keys) {
-            // format('%s') is the type's output function: the same text pgoutput sends.
-            sql.append(", pg_catalog.format('%s', t.").append(StreamId.quoteIdentifier(table.columns().get(k).name())).append(')');
-        }
-        for (int i : columns) {
-            sql.append(", pg_catalog.format('%s', t.").append(StreamId.quoteIdentifier(table.columns().get(i).name())).append(')');
-        }
-        sql.append(" FROM (SELECT pg_catalog.pg_current_wal_insert_lsn() AS lsn) p LEFT JOIN ")
-                .append(table.id().quoted()).append(" t ON (");
+        StringBuilder sql = new StringBuilder("SELECT p.lsn::text, r.x::text");
         for (int k = 0; k < keys.length; k++) {
-            sql.append(k > 0 ? ", " : "").append("t.").append(StreamId.quoteIdentifier(table.columns().get(keys[k]).name()));
+            sql.append(", r.k").append(k);
         }
-        sql.append(") IN (");
-        for (int r = 0; r < rows; r++) {
-            sql.append(r > 0 ? ", (" : "(");
-            for (int k = 0; k < keys.length; k++) {
-                sql.append(k > 0 ? ", " : "").append("CAST(? AS ").append(table.columns().get(keys[k]).type().sqlName()).append(')');
-            }
-            sql.append(')');
+        for (int m = 0; m < columns.size(); m++) {
+            sql.append(", r.v").append(m);
         }
-        return sql.append(')').toString();
+        sql.append(" FROM (SELECT pg_catalog.pg_current_wal_insert_lsn() AS lsn) p LEFT JOIN (SELECT t.xmin AS x");
+        for (int k = 0; k < keys.length; k++) {
+            // format('%s') is the type's output function: the same text pgoutput sends.
+            sql.append(", pg_catalog.format('%s', t.").append(column(table, keys[k])).append(") AS k").append(k);
+        }
+        for (int m = 0; m < columns.size(); m++) {
+            sql.append(", pg_catalog.format('%s', t.").append(column(table, columns.get(m))).append(") AS v").append(m);
+        }
+        sql.append(" FROM unnest(");
+        for (int k = 0; k < keys.length; k++) {
+            sql.append(k > 0 ? ", " : "").append("CAST(? AS pg_catalog.text[])::")
+                    .append(table.columns().get(keys[k]).type().sqlName()).append("[]");
+        }
+        sql.append(") AS u(");
+        for (int k = 0; k < keys.length; k++) {
+            sql.append(k > 0 ? ", " : "").append('u').append(k);
+        }
+        sql.append(") JOIN ").append(table.id().quoted()).append(" t ON ");
+        for (int k = 0; k < keys.length; k++) {
+            sql.append(k > 0 ? " AND " : "").append("t.").append(column(table, keys[k])).append(" = u.u").append(k);
+        }
+        return sql.append(") r ON true").toString();
+    }
+
+    private static String column(CapturedTable table, int index) {
+        return StreamId.quoteIdentifier(table.columns().get(index).name());
     }
 
     private static String key(CapturedTable table, TupleData tuple) {

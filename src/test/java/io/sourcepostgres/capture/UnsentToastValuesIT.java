@@ -131,6 +131,28 @@ class UnsentToastValuesIT {
         }
     }
 
+    @Test
+    void compositeKeysOfOddTypesFindTheirRows(PostgresCluster pg) throws Exception {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TYPE mood AS ENUM ('sad', 'ok')",
+                    "CREATE TABLE odd (a text, b uuid, c mood, n int NOT NULL, big text, PRIMARY KEY (a, b, c))",
+                    "ALTER TABLE odd ALTER big SET STORAGE EXTERNAL",
+                    "INSERT INTO odd SELECT 'k ''' || i || ' ,{}\"', md5(i::text)::uuid, 'ok', 0,"
+                            + " (SELECT string_agg(md5(i || '.' || g), '') FROM generate_series(1, 128) g) FROM generate_series(1, 3) i");
+            f.capture("public", "odd");
+            f.createPublicationAndSlot();
+            ConnectorRun first = f.read();
+            assertThat(first.exitCode()).as(first.toString()).isZero();
+            f.setState(first.states().get(first.states().size() - 1));
+            f.sql("UPDATE odd SET n = 1");
+            ConnectorRun run = readOn(f);
+            assertThat(run.records()).hasSize(3).allSatisfy(r -> {
+                assertThat(r.at("/data/n").asInt()).isEqualTo(1);
+                assertThat(r.at("/data/big").asText()).hasSize(128 * 32);
+            });
+        }
+    }
+
     /**
      * Writers race on a few rows: updates leaving the large value alone (plain and inside savepoints), rewrites
      * of it, deletes and re-inserts, while runs resume one after another from the last state. Every emitted
