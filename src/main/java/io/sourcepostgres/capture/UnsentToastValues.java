@@ -313,7 +313,9 @@ public final class UnsentToastValues {
         for (int m = 0; m < columns.size(); m++) {
             sql.append(", r.v").append(m);
         }
-        sql.append(" FROM (SELECT pg_catalog.pg_current_wal_insert_lsn() AS lsn) p LEFT JOIN (SELECT t.xmin AS x");
+        // On a standby (16+ can decode) the snapshot sees what was replayed: its replay position plays P's part.
+        sql.append(" FROM (SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()"
+                + " ELSE pg_catalog.pg_current_wal_insert_lsn() END AS lsn) p LEFT JOIN (SELECT t.xmin AS x");
         for (int k = 0; k < keys.length; k++) {
             // format('%s') is the type's output function: the same text pgoutput sends.
             sql.append(", pg_catalog.format('%s', t.").append(column(table, keys[k])).append(") AS k").append(k);
