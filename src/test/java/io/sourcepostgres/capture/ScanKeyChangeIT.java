@@ -49,7 +49,6 @@ class ScanKeyChangeIT {
                     "INSERT INTO t SELECT g, 501 - g, 'r' || g FROM generate_series(1, 500) g");
             f.capture("public", "t");
             JsonNode midway = stateAfterFirstChunk(f);
-            assertThat(midway.at("/global/stream_states/0/stream_state/scan_key/0/column").asText()).isEqualTo("id");
 
             f.setState(midway);
             f.primaryKey("t", "u");
@@ -57,6 +56,7 @@ class ScanKeyChangeIT {
             assertThat(resumed.exitCode()).as(resumed.toString()).isZero();
             assertThat(ids(resumed)).as("every row, none skipped").hasSize(500);
             assertThat(resumed.stdout()).contains("The backfill of public.t starts over from its first row");
+            assertThat(midway.at("/global/stream_states/0/stream_state/scan_key/0/column").asText()).isEqualTo("id");
         }
     }
 

@@ -97,7 +97,6 @@ class ServerHistoryIT {
             f.capture("public", "t");
             launched(f);
             JsonNode beforeTheCopy = f.state();
-            assertThat(beforeTheCopy.at("/global/shared_state/timeline").asInt()).isEqualTo(1);
             Path copy = coldCopy(pg);
             f.sql("INSERT INTO t SELECT g, 'lost history' FROM generate_series(1, 100) g");
             launched(f);
@@ -111,6 +110,11 @@ class ServerHistoryIT {
                     StandardOpenOption.APPEND);
             Files.writeString(pg.dataDir().resolve("recovery.signal"), "");
             pg.restart();
+            // pg_ctl returns once the server takes read-only connections; the new timeline begins when recovery ends.
+            for (long deadline = System.nanoTime() + 60_000_000_000L; "t".equals(f.scalar("SELECT pg_is_in_recovery()")); ) {
+                assertThat(System.nanoTime()).as("archive recovery ends").isLessThan(deadline);
+                Thread.sleep(50);
+            }
             assertThat(f.scalar("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)"))
                     .as(Files.readString(pg.dataDir().resolve("server.log"))).isEqualTo("00000002");
             f.sql("CREATE TABLE filler (pad text)");
@@ -124,6 +128,7 @@ class ServerHistoryIT {
             f.setState(oldHistory);
             assertRefused(f.launch(TIMEOUT), "left WAL timeline 1 at", "timeline 2", "reset the connection");
             assertThat(f.slotConfirmedFlush()).as("the slot was told nothing").isEqualTo(slotBefore);
+            assertThat(beforeTheCopy.at("/global/shared_state/timeline").asInt()).isEqualTo(1);
 
             // A state taken before the branch point is on both histories: it resumes, and sees the new one.
             f.setState(beforeTheCopy);
