@@ -44,6 +44,9 @@ public final class StateCodec {
             if (p.rowsDone() > 0) {
                 progress.put("rows_done", p.rowsDone());
             }
+            if (p.scanKey() != null) {
+                progress.set("scan_key", p.scanKey());
+            }
         }
         return streams;
     }
@@ -66,6 +69,9 @@ public final class StateCodec {
         g.writeStringField("position", Lsn.format(state.position()));
         g.writeStringField("system_identifier", state.systemIdentifier());
         g.writeStringField("slot_name", state.slotName());
+        if (state.timeline() > 0) {
+            g.writeNumberField("timeline", state.timeline());
+        }
         g.writeEndObject();
         g.writeFieldName("stream_states");
         g.writeRawValue(streamStatesJson);
@@ -104,6 +110,12 @@ public final class StateCodec {
         }
         String systemId = text(shared, "system_identifier");
         String slot = text(shared, "slot_name");
+        // Absent from states written before the connector recorded the history they belong to: 0, unknown.
+        JsonNode timelineNode = shared.get("timeline");
+        if (timelineNode != null && !timelineNode.isNull() && (!timelineNode.canConvertToInt() || timelineNode.asInt() < 1)) {
+            throw garbage("shared_state.timeline '" + timelineNode + "' is not a WAL timeline id");
+        }
+        int timeline = timelineNode == null || timelineNode.isNull() ? 0 : timelineNode.asInt();
         Map<StreamId, StreamProgress> streams = new LinkedHashMap<>();
         JsonNode list = global.get("stream_states");
         if (list != null && !list.isNull()) {
@@ -120,7 +132,7 @@ public final class StateCodec {
                 streams.put(id, progress(id, entry.get("stream_state")));
             }
         }
-        return Optional.of(new CaptureState(position, systemId, slot, streams));
+        return Optional.of(new CaptureState(position, systemId, slot, timeline, streams));
     }
 
     private static StreamProgress progress(StreamId id, JsonNode s) {
@@ -138,7 +150,13 @@ public final class StateCodec {
         if (p == StreamProgress.Phase.BACKFILLING && (after == null || !after.isArray())) {
             throw garbage("stream " + id + " is backfilling but has no resume_after key");
         }
-        return new StreamProgress(p, p == StreamProgress.Phase.BACKFILLING ? after : null, s.path("rows_done").asLong(0));
+        JsonNode scanKey = s.get("scan_key"); // absent from states written before it was recorded
+        if (scanKey != null && !scanKey.isNull() && !scanKey.isArray()) {
+            throw garbage("stream " + id + " has a scan_key that is not an array");
+        }
+        boolean backfilling = p == StreamProgress.Phase.BACKFILLING;
+        return new StreamProgress(p, backfilling ? after : null, s.path("rows_done").asLong(0),
+                backfilling && scanKey != null && scanKey.isArray() ? scanKey : null);
     }
 
     private static JsonNode findGlobal(JsonNode json) {

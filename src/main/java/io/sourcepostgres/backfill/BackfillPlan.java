@@ -2,6 +2,7 @@ package io.sourcepostgres.backfill;
 
 import io.sourcepostgres.discovery.ColumnInfo;
 import io.sourcepostgres.discovery.DiscoveredTable;
+import io.sourcepostgres.postgres.PublishedSubset;
 import java.sql.Connection;
 import java.util.List;
 
@@ -18,6 +19,8 @@ import java.util.List;
  * @param orderingIndex the name of an index whose order is the scan's order, so that each chunk is an index
  *     range scan; null when there is none and every chunk must sort the rest of the table (worth a warning)
  * @param serverMajorVersion the server's major version (12, 13...)
+ * @param rowFilter the publication's row filter for the table (PostgreSQL 15+), which every chunk applies so that
+ *     the backfill reads exactly the rows replication publishes; null when there is none
  */
 public record BackfillPlan(
         DiscoveredTable table,
@@ -25,11 +28,17 @@ public record BackfillPlan(
         List<ScanKeyColumn> key,
         boolean keyFromCatalog,
         String orderingIndex,
-        int serverMajorVersion) {
+        int serverMajorVersion,
+        String rowFilter) {
 
     public BackfillPlan {
         columns = List.copyOf(columns);
         key = List.copyOf(key);
+    }
+
+    public BackfillPlan(DiscoveredTable table, List<ColumnInfo> columns, List<ScanKeyColumn> key, boolean keyFromCatalog,
+            String orderingIndex, int serverMajorVersion) {
+        this(table, columns, key, keyFromCatalog, orderingIndex, serverMajorVersion, null);
     }
 
     /**
@@ -52,7 +61,18 @@ public record BackfillPlan(
      */
     public static BackfillPlan of(Connection connection, DiscoveredTable table, List<String> primaryKey,
             boolean withGenerated) {
-        return ScanKeyResolver.resolve(connection, table, primaryKey, withGenerated);
+        return ScanKeyResolver.resolve(connection, table, primaryKey, withGenerated, PublishedSubset.ALL);
+    }
+
+    /**
+     * As {@link #of(Connection, DiscoveredTable, List, boolean)}, reading only what the publication publishes of
+     * the table: the columns of its column list and the rows its row filter passes, as replication sends them.
+     *
+     * @throws io.sourcepostgres.airbyte.ConnectorException a config error when a scan key column is not published
+     */
+    public static BackfillPlan of(Connection connection, DiscoveredTable table, List<String> primaryKey,
+            boolean withGenerated, PublishedSubset published) {
+        return ScanKeyResolver.resolve(connection, table, primaryKey, withGenerated, published);
     }
 
     /** The key columns' positions in a chunk row, in key order: what {@link RowKey#of} takes for a chunk row. */

@@ -54,8 +54,16 @@ final class ChunkQuery {
      */
     String select(List<String> resumeAfter, int limit) {
         StringBuilder sql = new StringBuilder(selectFrom);
+        // The row filter is the server's own deparsed expression (pg_publication_tables.rowfilter), which
+        // PostgreSQL limits to immutable built-in functions: it passes the same rows here as in pgoutput.
+        String filter = plan.rowFilter() == null ? null : "(" + plan.rowFilter() + ")";
         if (resumeAfter != null) {
             sql.append(" WHERE ").append(after(resumeAfter));
+            if (filter != null) {
+                sql.append(" AND ").append(filter);
+            }
+        } else if (filter != null) {
+            sql.append(" WHERE ").append(filter);
         }
         return sql.append(orderBy).append(" LIMIT ").append(limit).toString();
     }

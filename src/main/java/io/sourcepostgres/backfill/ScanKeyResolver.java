@@ -58,7 +58,7 @@ final class ScanKeyResolver {
     private ScanKeyResolver() {}
 
     static BackfillPlan resolve(Connection connection, DiscoveredTable table, List<String> catalogKey,
-            boolean withGenerated) {
+            boolean withGenerated, io.sourcepostgres.postgres.PublishedSubset published) {
         boolean fromCatalog = catalogKey != null && !catalogKey.isEmpty();
         List<String> names = fromCatalog ? catalogKey : table.primaryKey();
         if (names.isEmpty()) {
@@ -72,8 +72,9 @@ final class ScanKeyResolver {
                     + names + "; list each key column once.");
         }
         List<ColumnInfo> all = table.columns();
-        List<ColumnInfo> columns = withGenerated ? all
-                : all.stream().filter(c -> !c.generated() || names.contains(c.name())).toList();
+        List<ColumnInfo> columns = (withGenerated ? all
+                : all.stream().filter(c -> !c.generated() || names.contains(c.name())).toList())
+                .stream().filter(c -> published.publishes(c.name())).toList();
         for (String name : names) {
             if (table.column(name).isEmpty()) {
                 throw ConnectorException.config("The catalog's primary_key for table " + table.id() + " names column \""
@@ -81,6 +82,13 @@ final class ScanKeyResolver {
                         + all.stream().map(ColumnInfo::name).collect(Collectors.joining(", "))
                         + "). Column names are case-sensitive; fix the stream's primary_key in the catalog.");
             }
+        }
+        List<String> unpublished = names.stream().filter(n -> !published.publishes(n)).toList();
+        if (!unpublished.isEmpty()) {
+            throw ConnectorException.config("The publication's column list for table " + table.id() + " leaves out the "
+                    + "scan key columns " + unpublished + ", so replicated rows could not be told apart. Add them to the "
+                    + "column list (ALTER PUBLICATION ... SET TABLE " + table.id().quoted() + " (...);) or set the "
+                    + "stream's primary_key in the catalog to published columns.");
         }
         try {
             List<IndexRow> indexes = indexes(connection, table, serverMajor(connection));
@@ -93,7 +101,8 @@ final class ScanKeyResolver {
             }
             String orderingIndex = indexes.stream().filter(i -> i.ordersAs(names)).map(IndexRow::name).findFirst()
                     .orElse(null);
-            BackfillPlan plan = new BackfillPlan(table, columns, key, fromCatalog, orderingIndex, serverMajor(connection));
+            BackfillPlan plan = new BackfillPlan(table, columns, key, fromCatalog, orderingIndex, serverMajor(connection),
+                    published.rowFilter());
             checkOrderable(connection, plan);
             return plan;
         } catch (SQLException e) {

@@ -264,7 +264,8 @@ final class BackfillCoordinator {
         pending = null;
         emitRows(p.stream, p.chunk, p.lowFence, p.readAtMillis);
         StreamProgress next = p.chunk.done() ? StreamProgress.ACTIVE
-                : new StreamProgress(StreamProgress.Phase.BACKFILLING, p.chunk.resumeAfter(), p.stream.rowsDone);
+                : new StreamProgress(StreamProgress.Phase.BACKFILLING, p.chunk.resumeAfter(), p.stream.rowsDone,
+                        p.stream.scanKey);
         checkpoints.update(checkpoints.state().withStream(p.stream.id, next));
         if (p.chunk.done()) {
             finish(p.stream); // otherwise the stream stays first in the queue for its next chunk

@@ -19,6 +19,8 @@ final class BackfillStream {
     final long startedNanos = System.nanoTime();
     /** For a full refresh (not replicated, not resumable across runs): where this run's scan is. */
     com.fasterxml.jackson.databind.JsonNode fullRefreshResume;
+    /** The scan key the state records beside each resume value ({@link ScanKeyRecord}). */
+    final com.fasterxml.jackson.databind.JsonNode scanKey;
 
     BackfillStream(StreamId id, BackfillPlan plan, boolean replicated, long estimatedRows, long rowsDone) {
         this.id = id;
@@ -27,6 +29,7 @@ final class BackfillStream {
         this.estimatedRows = estimatedRows;
         this.rowsDone = rowsDone;
         this.rowsAtStart = rowsDone;
+        this.scanKey = ScanKeyRecord.of(plan);
         List<CapturedColumn> columns = new ArrayList<>();
         for (ColumnInfo c : plan.columns()) {
             columns.add(new CapturedColumn(c.name(), c.type(), c.typmod(), false, ValueEncoders.forType(c.type(), c.typmod())));

@@ -9,6 +9,7 @@ import io.sourcepostgres.airbyte.StreamStatus;
 import io.sourcepostgres.config.ConnectorConfig;
 import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.postgres.PgConnections;
+import io.sourcepostgres.postgres.PublishedSubset;
 import io.sourcepostgres.postgres.QueryNetworkTimeout;
 import io.sourcepostgres.postgres.WalSenderLiveness;
 import io.sourcepostgres.postgres.ServerInfo;
@@ -55,15 +56,24 @@ public final class CaptureRun {
             Prepared prepared = SlotAndPublication.prepare(query, config, server, out);
             CapturedStreams captured = CapturedStreams.resolve(query, config, catalog, out);
 
-            CaptureState state = startState(server, prepared);
-            long target = config.tail() ? -1 : WalFence.emit(query);
+            // Opened before the state is checked: its walsender tells where this server's history stands.
+            PgConnection replication = openReplication(connections);
+            CaptureState state;
+            long target;
+            try {
+                state = startState(server, prepared, replication);
+                target = config.tail() ? -1 : WalFence.emit(query);
+            } catch (RuntimeException | SQLException e) {
+                io.sourcepostgres.postgres.PgConnections.closeQuietly(replication);
+                throw e;
+            }
 
             for (StreamId s : streams) {
                 out.streamStatus(s, StreamStatus.STARTED);
             }
             started = true;
             Path spillDir = Files.createTempDirectory("source-postgres-spill");
-            try (ReplicationStream stream = ReplicationStream.start(openReplication(connections), config.slotName(),
+            try (ReplicationStream stream = ReplicationStream.start(replication, config.slotName(),
                     state.position(), config.publicationName(), server.versionNum(), config.statusInterval());
                     StreamedTransactions streamed = new StreamedTransactions(spillDir);
                     ChunkReadAhead readAhead = new ChunkReadAhead(backfillConnection)) {
@@ -76,11 +86,16 @@ public final class CaptureRun {
                 out.log(LogLevel.INFO, "Streaming slot \"" + config.slotName() + "\" from " + Lsn.format(state.position())
                         + (target == -1 ? " until stopped" : " until " + Lsn.format(target))
                         + " (pgoutput protocol " + stream.protocolVersion() + ")");
+                java.util.Set<StreamId> restarted = new java.util.HashSet<>();
+                java.util.Deque<BackfillStream> backfillQueue = backfills(query, captured, state, restarted);
+                for (StreamId s : restarted) {
+                    state = state.withStream(s, StreamProgress.PENDING);
+                }
                 Checkpoints checkpoints = new Checkpoints(out, state, inputState.isPresent() && state.equals(inputState.get()), config.checkpointInterval());
                 RecentTransactions recent = new RecentTransactions();
                 // Fences and the writers' status go through the query connection (capture thread); chunks are
                 // read on the backfill connection by the read-ahead thread.
-                BackfillCoordinator backfill = new BackfillCoordinator(query, readAhead, backfills(query, captured, state),
+                BackfillCoordinator backfill = new BackfillCoordinator(query, readAhead, backfillQueue,
                         checkpoints, new ChangeRecordWriter(out), recent, out, config.backfillChunkRows(),
                         config.backfillChunkBytes());
                 RelationCache relations = new RelationCache(captured::targetOf,
@@ -137,22 +152,26 @@ public final class CaptureRun {
         return c;
     }
 
-    private CaptureState startState(ServerInfo server, Prepared prepared) {
+    private CaptureState startState(ServerInfo server, Prepared prepared, PgConnection replication) throws SQLException {
         long slotPosition = prepared.slot().confirmedFlushLsn().asLong();
+        io.sourcepostgres.postgres.ServerHistory history = io.sourcepostgres.postgres.ServerHistory.identify(replication);
         Map<StreamId, StreamProgress> progress = new LinkedHashMap<>();
         if (inputState.isPresent()) {
             CaptureState given = inputState.get();
             StateValidation.check(given, server.systemIdentifier(), config.slotName(), slotPosition);
+            // Before the slot is told the state's position: never confirm one this server's history does not hold.
+            HistoryCheck.check(given, history, ancestor -> history.branchPoint(replication, ancestor));
             for (ConfiguredCatalog.ConfiguredStream s : incremental()) {
                 StreamProgress p = given.streams().get(s.id());
                 progress.put(s.id(), p != null ? p : StreamProgress.PENDING);
             }
-            return new CaptureState(given.position(), given.systemIdentifier(), given.slotName(), progress);
+            return new CaptureState(given.position(), given.systemIdentifier(), given.slotName(), history.timeline(),
+                    progress);
         }
         for (ConfiguredCatalog.ConfiguredStream s : incremental()) {
             progress.put(s.id(), StreamProgress.PENDING);
         }
-        return new CaptureState(slotPosition, server.systemIdentifier(), config.slotName(), progress);
+        return new CaptureState(slotPosition, server.systemIdentifier(), config.slotName(), history.timeline(), progress);
     }
 
     private List<ConfiguredCatalog.ConfiguredStream> incremental() {
@@ -163,8 +182,8 @@ public final class CaptureRun {
      * The streams to backfill in this run, in catalog order: incremental streams whose backfill is not
      * complete (resuming after their last chunk), and every full-refresh stream from its first row.
      */
-    private java.util.Deque<BackfillStream> backfills(Connection query, CapturedStreams captured, CaptureState state)
-            throws SQLException {
+    private java.util.Deque<BackfillStream> backfills(Connection query, CapturedStreams captured, CaptureState state,
+            java.util.Set<StreamId> restarted) throws SQLException {
         java.util.Deque<BackfillStream> queue = new java.util.ArrayDeque<>();
         // An incremental stream's backfilled rows must look like its replicated ones: they hold a generated
         // column only when pgoutput sends it. A full-refresh stream is only ever backfilled and keeps them all.
@@ -179,10 +198,22 @@ public final class CaptureRun {
             CapturedStreams.Target target = captured.targets().get(s.id());
             io.sourcepostgres.backfill.BackfillPlan plan =
                     io.sourcepostgres.backfill.BackfillPlan.of(query, target.table(), s.primaryKey(),
-                            !incremental || generatedReplicated);
+                            !incremental || generatedReplicated, !incremental ? PublishedSubset.ALL
+                                    : PublishedSubset.of(query, config.publicationName(), s.id(), target.table().oid(),
+                                            target.table().isPartitioned()));
             io.sourcepostgres.backfill.RowEstimate estimate =
                     io.sourcepostgres.backfill.RowEstimate.of(query, target.table());
             long done = incremental && progress != null ? progress.rowsDone() : 0;
+            Optional<String> keyChanged = incremental && progress != null
+                    && progress.phase() == StreamProgress.Phase.BACKFILLING
+                    ? ScanKeyRecord.mismatch(progress, plan) : Optional.empty();
+            if (keyChanged.isPresent()) {
+                // Never resume from a position of another order: that would skip rows. Start over instead.
+                out.log(LogLevel.WARN, "The backfill of " + s.id() + " starts over from its first row: "
+                        + keyChanged.get() + ". Rows already emitted are emitted again.");
+                restarted.add(s.id());
+                done = 0;
+            }
             out.estimate(s.id(), Math.max(0, estimate.rows() - done), estimate.bytes());
             queue.add(new BackfillStream(s.id(), plan, incremental, estimate.rows(), done));
         }

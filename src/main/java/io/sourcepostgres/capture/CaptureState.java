@@ -16,6 +16,7 @@ public final class CaptureState {
     private final long position;
     private final String systemIdentifier;
     private final String slotName;
+    private final int timeline;
     private final Map<StreamId, StreamProgress> streams;
 
     /**
@@ -26,9 +27,19 @@ public final class CaptureState {
      * @param streams per stream, its backfill progress
      */
     public CaptureState(long position, String systemIdentifier, String slotName, Map<StreamId, StreamProgress> streams) {
+        this(position, systemIdentifier, slotName, 0, streams);
+    }
+
+    /**
+     * @param timeline the server's WAL timeline the position lies on; 0 when unknown (a state written before the
+     *     connector recorded it)
+     */
+    public CaptureState(long position, String systemIdentifier, String slotName, int timeline,
+            Map<StreamId, StreamProgress> streams) {
         this.position = position;
         this.systemIdentifier = systemIdentifier;
         this.slotName = slotName;
+        this.timeline = timeline;
         this.streams = Collections.unmodifiableMap(new TreeMap<>(streams));
     }
 
@@ -37,6 +48,7 @@ public final class CaptureState {
         this.position = position;
         this.systemIdentifier = from.systemIdentifier;
         this.slotName = from.slotName;
+        this.timeline = from.timeline;
         this.streams = from.streams;
     }
 
@@ -52,6 +64,11 @@ public final class CaptureState {
         return slotName;
     }
 
+    /** The WAL timeline the position lies on; 0 when the state does not say. */
+    public int timeline() {
+        return timeline;
+    }
+
     /** Per stream, its backfill progress, in stream order; the same instance across {@link #withPosition}. */
     public Map<StreamId, StreamProgress> streams() {
         return streams;
@@ -64,17 +81,17 @@ public final class CaptureState {
     public CaptureState withStream(StreamId stream, StreamProgress progress) {
         Map<StreamId, StreamProgress> copy = new TreeMap<>(streams);
         copy.put(stream, progress);
-        return new CaptureState(position, systemIdentifier, slotName, copy);
+        return new CaptureState(position, systemIdentifier, slotName, timeline, copy);
     }
 
     public CaptureState withStreams(Map<StreamId, StreamProgress> newStreams) {
-        return new CaptureState(position, systemIdentifier, slotName, newStreams);
+        return new CaptureState(position, systemIdentifier, slotName, timeline, newStreams);
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof CaptureState s && position == s.position && Objects.equals(systemIdentifier, s.systemIdentifier)
-                && Objects.equals(slotName, s.slotName) && (streams == s.streams || streams.equals(s.streams));
+                && Objects.equals(slotName, s.slotName) && timeline == s.timeline && (streams == s.streams || streams.equals(s.streams));
     }
 
     @Override
@@ -85,6 +102,6 @@ public final class CaptureState {
     @Override
     public String toString() {
         return "CaptureState[position=" + position + ", systemIdentifier=" + systemIdentifier + ", slotName=" + slotName
-                + ", streams=" + streams + "]";
+                + ", timeline=" + timeline + ", streams=" + streams + "]";
     }
 }

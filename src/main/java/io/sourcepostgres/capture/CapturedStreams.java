@@ -82,6 +82,9 @@ public final class CapturedStreams {
                         + "UPDATEs and DELETEs while it is published, and none can be captured. Fix: ALTER TABLE "
                         + s.id().quoted() + " REPLICA IDENTITY FULL; (or add a primary key).");
             }
+            if (s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL && !key.isEmpty()) {
+                identityProblem(query, table, key, !s.primaryKey().isEmpty()).ifPresent(problems::add);
+            }
             targets.put(s.id(), new Target(s.id(), List.copyOf(key), table));
         }
         if (!problems.isEmpty()) {
@@ -94,6 +97,27 @@ public final class CapturedStreams {
             }
         }
         return new CapturedStreams(query, targets, catalog, replicated);
+    }
+
+    /**
+     * Why replication cannot identify the stream's rows by {@code key}: the key must lie within what PostgreSQL
+     * logs of an updated or deleted row (its replica identity), unless that is every column (FULL).
+     */
+    private static java.util.Optional<String> identityProblem(Connection query, DiscoveredTable table, List<String> key,
+            boolean fromCatalog) {
+        try {
+            for (io.sourcepostgres.postgres.ReplicaIdentity identity
+                    : io.sourcepostgres.postgres.ReplicaIdentity.ofTableAndPartitions(query, table.oid())) {
+                java.util.Optional<io.sourcepostgres.postgres.Problem> problem = identity.scanKeyProblem(key, fromCatalog);
+                if (problem.isPresent()) {
+                    return java.util.Optional.of(problem.get().message());
+                }
+            }
+            return java.util.Optional.empty();
+        } catch (SQLException e) {
+            throw ConnectorException.transientError("Reading the replica identity of table " + table.id() + " failed: "
+                    + e.getMessage() + ". Retry.", e);
+        }
     }
 
     public Map<StreamId, Target> targets() {

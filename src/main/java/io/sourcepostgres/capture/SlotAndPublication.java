@@ -4,6 +4,7 @@ import io.sourcepostgres.airbyte.AirbyteOutput;
 import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.LogLevel;
 import io.sourcepostgres.config.ConnectorConfig;
+import io.sourcepostgres.postgres.Prerequisites;
 import io.sourcepostgres.postgres.Publications;
 import io.sourcepostgres.postgres.ReplicationSlot;
 import io.sourcepostgres.postgres.ReplicationSlots;
@@ -21,10 +22,12 @@ final class SlotAndPublication {
 
     static CaptureRun.Prepared prepare(Connection query, ConnectorConfig config, ServerInfo server, AirbyteOutput out)
             throws SQLException {
-        if (!"logical".equals(server.walLevel())) {
-            throw ConnectorException.config("wal_level is '" + server.walLevel() + "', but logical replication needs "
-                    + "'logical'. Run ALTER SYSTEM SET wal_level = logical; and restart the server.");
+        Optional<ReplicationSlot> found = ReplicationSlots.find(query, config.slotName());
+        if (found.isPresent()) {
+            awaitInactive(query, found.get());
         }
+        // The same checks, in the same words, as the check command: whatever stops a read, check reported first.
+        Prerequisites.evaluateCapture(query, config).throwIfAny();
         if (Publications.find(query, config.publicationName()).isEmpty()) {
             if (!config.createPublication()) {
                 throw ConnectorException.config("Publication \"" + config.publicationName() + "\" does not exist and "

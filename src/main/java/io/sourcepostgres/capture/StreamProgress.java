@@ -11,8 +11,15 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param resumeAfter while backfilling, the scan key of the last emitted row (a JSON array, one
  *     element per key column, in PostgreSQL's text form); null otherwise
  * @param rowsDone rows backfilled so far (for progress reporting)
+ * @param scanKey while backfilling, the scan key {@code resumeAfter} belongs to (a JSON array of
+ *     {@code {"column", "type", "collation"}}, see {@link ScanKeyRecord}); null otherwise, and in states written
+ *     before the connector recorded it
  */
-public record StreamProgress(Phase phase, JsonNode resumeAfter, long rowsDone) {
+public record StreamProgress(Phase phase, JsonNode resumeAfter, long rowsDone, JsonNode scanKey) {
+
+    public StreamProgress(Phase phase, JsonNode resumeAfter, long rowsDone) {
+        this(phase, resumeAfter, rowsDone, null);
+    }
 
     public enum Phase { PENDING, BACKFILLING, ACTIVE }
 

@@ -52,7 +52,24 @@ public final class Prerequisites {
         }
     }
 
+    /**
+     * What {@code check} reports: everything {@link #evaluateCapture} finds, and about every published table what
+     * a read capturing it would refuse (no read access, hidden rows, a primary key outside the replica identity).
+     */
     public static Report evaluate(Connection c, ConnectorConfig config) throws SQLException {
+        return evaluate(c, config, true);
+    }
+
+    /**
+     * What every {@code read} refuses before it creates or reads anything: the server, the slot and the publication
+     * as {@code check} sees them, with the same messages. A read checks its captured tables itself, so the problems
+     * of published tables it does not capture do not stop it.
+     */
+    public static Report evaluateCapture(Connection c, ConnectorConfig config) throws SQLException {
+        return evaluate(c, config, false);
+    }
+
+    private static Report evaluate(Connection c, ConnectorConfig config, boolean publishedTables) throws SQLException {
         ServerInfo server = ServerInfo.read(c);
         List<Problem> problems = new ArrayList<>();
         if (server.versionNum() < ServerInfo.MIN_VERSION_NUM) {
@@ -75,9 +92,12 @@ public final class Prerequisites {
         Optional<Publication> publication = Publications.find(c, config.publicationName());
         if (publication.isPresent()) {
             problems.addAll(publicationProblems(publication.get()));
-            if (!server.superuser()) {
+            if (publishedTables && !server.superuser()) {
                 problems.addAll(accessProblems(server,
                         TableAccess.unreadable(c, config.publicationName(), server.bypassesRowSecurity())));
+            }
+            if (publishedTables) {
+                problems.addAll(ReplicaIdentity.primaryKeysOutsideIdentity(c, config.publicationName()));
             }
         } else {
             problems.addAll(missingPublicationProblems(server, config));

@@ -99,7 +99,7 @@ class StartupSafetyIT {
                         .withSlotOption("publication_names", f.publication).withStatusInterval(1, TimeUnit.SECONDS)
                         .start();
                 ConnectorRun run = f.read();
-                assertRefused(run, "in use by process", "pg_terminate_backend");
+                assertRefused(run, "in use by another connection", "pg_terminate_backend");
                 stream.close();
             }
         }
