@@ -45,13 +45,18 @@ final class TableWriters {
             oids.add(p.oid());
         }
         List<Long> writers = new ArrayList<>();
+        // A standby's pg_locks holds none of the primary's locks, so it cannot tell which transactions write the
+        // table: there, every transaction the snapshot saw running counts as one (a long one elsewhere delays the
+        // fence, never the stream).
         String sql = "SELECT DISTINCT x.transactionid::text::bigint FROM pg_catalog.pg_locks r"
                 + " JOIN pg_catalog.pg_locks x ON x.pid = r.pid AND x.locktype = 'transactionid' AND x.granted"
                 + " WHERE r.locktype = 'relation' AND r.relation::bigint = ANY(?) AND r.mode = 'RowExclusiveLock'"
-                + " AND r.granted AND r.pid <> pg_catalog.pg_backend_pid()";
+                + " AND r.granted AND r.pid <> pg_catalog.pg_backend_pid() AND NOT pg_catalog.pg_is_in_recovery()"
+                + " UNION SELECT x % 4294967296 FROM unnest(?::bigint[]) x WHERE pg_catalog.pg_is_in_recovery()";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             Array param = c.createArrayOf("int8", oids.toArray(Long[]::new));
             ps.setArray(1, param);
+            ps.setArray(2, c.createArrayOf("int8", snapshot.inProgress().toArray(Long[]::new)));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     long xid32 = rs.getLong(1);

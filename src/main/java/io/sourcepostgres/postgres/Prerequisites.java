@@ -82,6 +82,7 @@ public final class Prerequisites {
         } else {
             problems.addAll(missingPublicationProblems(server, config));
         }
+        problems.addAll(StandbyAndFailover.problems(c, server, config, slot));
         return new Report(server, slot, publication, problems);
     }
 
