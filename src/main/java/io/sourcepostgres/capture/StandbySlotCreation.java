@@ -16,14 +16,15 @@ import java.util.concurrent.TimeoutException;
 /**
  * Creates the slot on a standby (PostgreSQL 16+). The standby needs a record of the primary's running
  * transactions to find a consistent start, and the primary writes one only every 15 s while it is busy and
- * never while it is idle: creation can wait for long. While it waits, the run says so, and how the primary's
+ * never while it is idle, and with transactions running the standby needs two or three such records: creation
+ * can wait for long. While it waits, the run says so, and how the primary's
  * {@code pg_log_standby_snapshot()} ends the wait at once. The wait itself is not bounded: the slot is created
  * exactly when the server can create it.
  */
 final class StandbySlotCreation {
     /** How long creation runs before the first line that it waits; then one line per {@link #REPEAT_SECONDS}. */
     private static final long FIRST_NOTICE_SECONDS = 5;
-    private static final long REPEAT_SECONDS = 60;
+    private static final long REPEAT_SECONDS = 15;
 
     private StandbySlotCreation() {}
 
@@ -54,7 +55,8 @@ final class StandbySlotCreation {
                 next += REPEAT_SECONDS;
                 out.log(LogLevel.INFO, "Creating replication slot \"" + config.slotName() + "\" on this standby has "
                         + "waited " + waited + " s for the primary to log its running transactions (it does every "
-                        + "15 s while it writes, never while idle). To end the wait now, run on the primary: "
+                        + "15 s while it writes, never while idle; with transactions running, the slot needs two or three "
+                        + "such records). To end the wait sooner, run on the primary, again if it still waits: "
                         + "SELECT pg_log_standby_snapshot();");
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

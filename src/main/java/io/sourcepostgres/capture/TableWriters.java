@@ -27,36 +27,38 @@ final class TableWriters {
     private static final long WARN_AFTER_NANOS = 30_000_000_000L;
 
     private final List<Long> xids;
+    /** On a standby: {@link StandbyHorizon}, which the fence waits for instead of {@link #xids}; -1 on a primary. */
+    private final long standbyHorizon;
     private final long since = System.nanoTime();
     private long lastPoll;
     private long lastWarning;
     private boolean done;
 
-    private TableWriters(List<Long> xids) {
+    private TableWriters(List<Long> xids, long standbyHorizon) {
         this.xids = xids;
-        this.done = xids.isEmpty();
+        this.standbyHorizon = standbyHorizon;
+        this.done = xids.isEmpty() && standbyHorizon < 0;
     }
 
     /** The writers of {@code table} (and its partitions) that {@code snapshot} saw as running. */
     static TableWriters runningSince(Connection c, DiscoveredTable table, ChunkSnapshot snapshot) {
+        long horizon = StandbyHorizon.of(c, snapshot);
+        if (horizon >= 0) {
+            return new TableWriters(List.of(), horizon);
+        }
         List<Long> oids = new ArrayList<>();
         oids.add(table.oid());
         for (Partition p : table.partitions()) {
             oids.add(p.oid());
         }
         List<Long> writers = new ArrayList<>();
-        // A standby's pg_locks holds none of the primary's locks, so it cannot tell which transactions write the
-        // table: there, every transaction the snapshot saw running counts as one (a long one elsewhere delays the
-        // fence, never the stream).
         String sql = "SELECT DISTINCT x.transactionid::text::bigint FROM pg_catalog.pg_locks r"
                 + " JOIN pg_catalog.pg_locks x ON x.pid = r.pid AND x.locktype = 'transactionid' AND x.granted"
                 + " WHERE r.locktype = 'relation' AND r.relation::bigint = ANY(?) AND r.mode = 'RowExclusiveLock'"
-                + " AND r.granted AND r.pid <> pg_catalog.pg_backend_pid() AND NOT pg_catalog.pg_is_in_recovery()"
-                + " UNION SELECT x % 4294967296 FROM unnest(?::bigint[]) x WHERE pg_catalog.pg_is_in_recovery()";
+                + " AND r.granted AND r.pid <> pg_catalog.pg_backend_pid()";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             Array param = c.createArrayOf("int8", oids.toArray(Long[]::new));
             ps.setArray(1, param);
-            ps.setArray(2, c.createArrayOf("int8", snapshot.inProgress().toArray(Long[]::new)));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     long xid32 = rs.getLong(1);
@@ -71,7 +73,7 @@ final class TableWriters {
             throw ConnectorException.transientError("Reading the writers of " + table.id() + " from pg_locks failed: "
                     + e.getMessage(), e);
         }
-        return new TableWriters(List.copyOf(writers));
+        return new TableWriters(List.copyOf(writers), -1);
     }
 
     /** Whether every writer has ended (committed or rolled back); polls the server at most every 20 ms. */
@@ -81,7 +83,9 @@ final class TableWriters {
             return done;
         }
         lastPoll = now;
-        try (PreparedStatement ps = c.prepareStatement(
+        if (standbyHorizon >= 0) {
+            done = StandbyHorizon.passed(c, standbyHorizon);
+        } else try (PreparedStatement ps = c.prepareStatement(
                 "SELECT count(*) FROM unnest(?::bigint[]) x WHERE pg_catalog.txid_status(x) = 'in progress'")) {
             Array param = c.createArrayOf("int8", xids.toArray(Long[]::new));
             ps.setArray(1, param);
@@ -95,7 +99,7 @@ final class TableWriters {
         if (!done && now - since > WARN_AFTER_NANOS && now - lastWarning > WARN_AFTER_NANOS) {
             lastWarning = now;
             out.log(LogLevel.WARN, "Backfill of " + stream + " has waited " + (now - since) / 1_000_000_000L
-                    + " s for transactions " + xids + " that were writing the table when its chunk was read "
+                    + " s for transactions " + (standbyHorizon >= 0 ? "below " + standbyHorizon : xids) + " that were writing the table when its chunk was read "
                     + "(see pg_stat_activity for long-running transactions). Changes keep streaming meanwhile.");
         }
         return done;
