@@ -44,8 +44,9 @@ final class MissingSlot {
                 + " FROM unnest(?::text[], ?::text[]) AS s(nsp, rel)"
                 + " JOIN pg_catalog.pg_namespace n ON n.nspname = s.nsp"
                 + " JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = s.rel"
-                + " CROSS JOIN LATERAL pg_catalog.pg_partition_tree(c.oid) t"
-                + " JOIN pg_catalog.pg_class p ON p.oid = t.relid AND p.relkind = 'r'";
+                // The tree of a partitioned root lists its partitions; that of a plain table is empty.
+                + " LEFT JOIN LATERAL pg_catalog.pg_partition_tree(c.oid) t ON true"
+                + " JOIN pg_catalog.pg_class p ON p.oid = coalesce(t.relid, c.oid) AND p.relkind = 'r'";
         try (PreparedStatement ps = query.prepareStatement(sql)) {
             ps.setArray(1, query.createArrayOf("text", streams.stream().map(s -> s.id().namespace() == null ? "public" : s.id().namespace()).toArray()));
             ps.setArray(2, query.createArrayOf("text", streams.stream().map(s -> s.id().name()).toArray()));
