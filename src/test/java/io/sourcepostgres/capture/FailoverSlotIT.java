@@ -56,18 +56,21 @@ class FailoverSlotIT {
             Orchestrator orchestrator = new Orchestrator(f, destination, MixedWorkload.keyColumns());
             try (MixedWorkload.Writers writers = new MixedWorkload(primary, f.database).startWriters(2, 23, 3)) {
                 orchestrator.run(RUN_TIMEOUT); // creates the slot and backfills while the writers write
-                assertThat(primary.scalar("postgres", "SELECT failover::text FROM pg_replication_slots WHERE slot_name = '"
-                        + f.slot + "'")).as("a failover slot").isEqualTo("true");
-                // Each run confirms the state of the one before, so the slot's restart point moves on the primary (at the
-                // next record of running transactions) and the standby's copy is kept for good once it has caught up.
-                for (int run = 2; !copyCaughtUp(primary, standby, f.slot); run++) {
-                    assertThat(run).as("the standby keeps a persistent, caught-up copy of the slot within 12 runs: "
-                            + "primary " + slotRow(primary, f.slot) + ", standby " + slotRow(standby, f.slot)).isLessThan(12);
-                    primary.execute("postgres", "SELECT pg_log_standby_snapshot()");
-                    orchestrator.run(RUN_TIMEOUT);
-                }
                 writers.stop();
             }
+            assertThat(primary.scalar("postgres", "SELECT failover::text FROM pg_replication_slots WHERE slot_name = '"
+                    + f.slot + "'")).as("a failover slot").isEqualTo("true");
+            // Each run confirms the state of the one before, so the slot's restart point moves on the primary (past a
+            // record of running transactions) and the standby keeps its copy for good once that copy has caught up.
+            for (int run = 2; !copyCaughtUp(primary, standby, f.slot); run++) {
+                assertThat(run).as("the standby keeps a persistent, caught-up copy of the slot within 12 runs: "
+                        + "primary " + slotRow(primary, f.slot) + ", standby " + slotRow(standby, f.slot)).isLessThan(12);
+                primary.execute("postgres", "SELECT pg_log_standby_snapshot()");
+                orchestrator.run(RUN_TIMEOUT);
+            }
+            // Changes after the last state, which the promoted standby must still deliver from its copy of the slot.
+            new MixedWorkload(primary, f.database).transactions(100, 31);
+            standby.awaitReplayOf(primary);
             primary.stopImmediate(); // the primary fails
             standby.promote();
 
