@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcepostgres.testing.CaptureFixture;
+import io.sourcepostgres.testing.Connector;
 import io.sourcepostgres.testing.ConnectorProcess;
 import io.sourcepostgres.testing.ConnectorRun;
 import io.sourcepostgres.testing.Destination;
@@ -40,6 +41,18 @@ class StandbyCaptureIT {
             MixedWorkload workload = new MixedWorkload(primary, f.database);
             workload.transactions(600, 42); // rows to backfill
             standby.awaitReplayOf(primary);
+            // check: a standby without hot_standby_feedback fails, naming the fix; with it, it passes.
+            standby.execute("postgres", "ALTER SYSTEM SET hot_standby_feedback = off", "SELECT pg_reload_conf()");
+            awaitTrue(() -> "off".equals(standby.scalar("postgres", "SHOW hot_standby_feedback")));
+            JsonNode withoutFeedback = check(f);
+            assertThat(withoutFeedback.get("status").asText()).isEqualTo("FAILED");
+            assertThat(withoutFeedback.get("message").asText()).contains("hot_standby_feedback is off on this standby")
+                    .contains("ALTER SYSTEM SET hot_standby_feedback = on;");
+            standby.execute("postgres", "ALTER SYSTEM SET hot_standby_feedback = on", "SELECT pg_reload_conf()");
+            awaitTrue(() -> "on".equals(standby.scalar("postgres", "SHOW hot_standby_feedback")));
+            JsonNode ready = check(f);
+            assertThat(ready.get("status").asText()).as(ready.toString()).isEqualTo("SUCCEEDED");
+
             Orchestrator orchestrator = new Orchestrator(f, destination, MixedWorkload.keyColumns());
             String[] tables = MixedWorkload.TABLES.values().stream().map(MixedWorkload.Table::qualified)
                     .toArray(String[]::new);
@@ -77,6 +90,20 @@ class StandbyCaptureIT {
             orchestrator.assertDestinationEqualsSource(tables);
             assertThat(last.exitCode()).isZero();
             standby.execute("postgres", "SELECT pg_drop_replication_slot('" + f.slot + "')");
+        }
+    }
+
+    private static JsonNode check(CaptureFixture f) {
+        ConnectorRun run = Connector.run("check", "--config", f.configFile().toString());
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        return run.connectionStatus();
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("condition within 60 s").isLessThan(deadline);
+            Thread.sleep(50);
         }
     }
 
