@@ -53,6 +53,7 @@ public final class CaptureRun {
         boolean started = false;
         try (Connection query = connections.openQuery(); Connection backfillConnection = connections.openQuery()) {
             ServerInfo server = ServerInfo.read(query);
+            MissingSlot.refuseIfGone(query, config.slotName(), inputState, catalog); // before a new slot is made
             Prepared prepared = SlotAndPublication.prepare(query, config, server, out);
             CapturedStreams captured = CapturedStreams.resolve(query, config, catalog, out);
 

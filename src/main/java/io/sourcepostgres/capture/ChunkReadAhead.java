@@ -71,7 +71,9 @@ final class ChunkReadAhead implements AutoCloseable {
 
     private long insertPosition() {
         try (Statement st = connection.createStatement();
-                ResultSet rs = st.executeQuery("SELECT pg_catalog.pg_current_wal_insert_lsn()::text")) {
+                // A standby has no insert position; what it shows a snapshot is what it has replayed.
+                ResultSet rs = st.executeQuery("SELECT CASE WHEN pg_catalog.pg_is_in_recovery()"
+                        + " THEN pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_insert_lsn() END::text")) {
             rs.next();
             return Lsn.parse(rs.getString(1));
         } catch (SQLException e) {

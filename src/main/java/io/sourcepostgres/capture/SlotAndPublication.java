@@ -37,6 +37,10 @@ final class SlotAndPublication {
             Publications.createForAllTables(query, config.publicationName());
             out.log(LogLevel.INFO, "Created publication \"" + config.publicationName() + "\" FOR ALL TABLES");
         }
+        if (config.slotFailover() && server.majorVersion() < 17) {
+            throw ConnectorException.config("slot_failover is on, but PostgreSQL " + server.version() + " has no "
+                    + "failover slots. Turn slot_failover off, or upgrade to PostgreSQL 17 or newer.");
+        }
         Optional<ReplicationSlot> existing = ReplicationSlots.find(query, config.slotName());
         ReplicationSlot slot;
         if (existing.isEmpty()) {
@@ -46,13 +50,21 @@ final class SlotAndPublication {
                         + "', 'pgoutput'); or set create_slot to true.");
             }
             warnOfPreparedTransactions(query, config.slotName(), out);
-            slot = ReplicationSlots.createPgoutput(query, config.slotName());
-            out.log(LogLevel.INFO, "Created replication slot \"" + config.slotName() + "\" (pgoutput) at "
-                    + slot.confirmedFlushLsn());
+            slot = server.inRecovery() ? StandbySlotCreation.create(query, config, out)
+                    : ReplicationSlots.createPgoutput(query, config.slotName(), config.slotFailover());
+            out.log(LogLevel.INFO, "Created replication slot \"" + config.slotName() + "\" (pgoutput"
+                    + (slot.failover() ? ", failover" : "") + ") at " + slot.confirmedFlushLsn());
         } else {
             slot = awaitInactive(query, existing.get());
         }
         verify(slot, config, server);
+        if (config.slotFailover() && !slot.failover() && !server.inRecovery()) {
+            out.log(LogLevel.WARN, "slot_failover is on, but replication slot \"" + config.slotName() + "\" was created "
+                    + "without failover: no standby keeps a copy of it, and a failover will need a new backfill. While no "
+                    + "capture runs, run: psql \"dbname=" + server.database() + " replication=database\" -c "
+                    + "'ALTER_REPLICATION_SLOT " + io.sourcepostgres.postgres.Sql.identifier(config.slotName())
+                    + " (FAILOVER true)'");
+        }
         return new CaptureRun.Prepared(slot);
     }
 
@@ -112,6 +124,19 @@ final class SlotAndPublication {
             throw ConnectorException.config("Replication slot \"" + name + "\" was invalidated (wal_status = lost): the "
                     + "server removed WAL it still needed, so changes are gone. Drop it (SELECT pg_drop_replication_slot('"
                     + name + "');), then run without state to backfill again; raise max_slot_wal_keep_size to prevent it.");
+        }
+        if (slot.conflicting()) {
+            throw ConnectorException.config("Replication slot \"" + name + "\" was invalidated by a recovery conflict: "
+                    + "the primary removed catalog rows it needed (hot_standby_feedback was off or the standby was "
+                    + "disconnected) or lowered wal_level below logical, so its changes can no longer be decoded. Set "
+                    + "hot_standby_feedback = on and primary_slot_name on the standby (and wal_level = logical on the "
+                    + "primary), drop the slot (SELECT pg_drop_replication_slot('" + name + "');), then run without "
+                    + "state to backfill again.");
+        }
+        if (slot.synced() && server.inRecovery()) {
+            throw ConnectorException.config("Replication slot \"" + name + "\" on this standby is a copy kept by slot "
+                    + "synchronisation from the primary: it can only be read once the standby is promoted. Connect to the "
+                    + "primary, or choose another slot_name to capture from this standby.");
         }
         if (slot.active()) {
             throw ConnectorException.config("Replication slot \"" + name + "\" is in use by process " + slot.activePid()

@@ -27,18 +27,25 @@ final class TableWriters {
     private static final long WARN_AFTER_NANOS = 30_000_000_000L;
 
     private final List<Long> xids;
+    /** On a standby: {@link StandbyHorizon}, which the fence waits for instead of {@link #xids}; -1 on a primary. */
+    private final long standbyHorizon;
     private final long since = System.nanoTime();
     private long lastPoll;
     private long lastWarning;
     private boolean done;
 
-    private TableWriters(List<Long> xids) {
+    private TableWriters(List<Long> xids, long standbyHorizon) {
         this.xids = xids;
-        this.done = xids.isEmpty();
+        this.standbyHorizon = standbyHorizon;
+        this.done = xids.isEmpty() && standbyHorizon < 0;
     }
 
     /** The writers of {@code table} (and its partitions) that {@code snapshot} saw as running. */
     static TableWriters runningSince(Connection c, DiscoveredTable table, ChunkSnapshot snapshot) {
+        long horizon = StandbyHorizon.of(c, snapshot);
+        if (horizon >= 0) {
+            return new TableWriters(List.of(), horizon);
+        }
         List<Long> oids = new ArrayList<>();
         oids.add(table.oid());
         for (Partition p : table.partitions()) {
@@ -69,7 +76,7 @@ final class TableWriters {
             throw ConnectorException.transientError("Reading the writers of " + table.id() + " from pg_locks failed: "
                     + e.getMessage(), e);
         }
-        return new TableWriters(List.copyOf(writers));
+        return new TableWriters(List.copyOf(writers), -1);
     }
 
     /** Whether every writer has ended (committed or rolled back); polls the server at most every 20 ms. */
@@ -79,7 +86,9 @@ final class TableWriters {
             return done;
         }
         lastPoll = now;
-        try (PreparedStatement ps = c.prepareStatement(
+        if (standbyHorizon >= 0) {
+            done = StandbyHorizon.passed(c, standbyHorizon);
+        } else try (PreparedStatement ps = c.prepareStatement(
                 "SELECT count(*) FROM unnest(?::bigint[]) x WHERE pg_catalog.txid_status(x) = 'in progress'")) {
             Array param = c.createArrayOf("int8", xids.toArray(Long[]::new));
             ps.setArray(1, param);
@@ -92,11 +101,11 @@ final class TableWriters {
         }
         if (!done && (lastWarning == 0 || now - lastWarning > WARN_AFTER_NANOS)) {
             // A prepared transaction waits for a person: say so at once. Others get 30 s to end by themselves.
-            String prepared = preparedAmong(c);
+            String prepared = standbyHorizon >= 0 ? "" : preparedAmong(c);
             if (!prepared.isEmpty() || now - since > WARN_AFTER_NANOS) {
                 lastWarning = now;
                 out.log(LogLevel.WARN, "Backfill of " + stream + " has waited " + (now - since) / 1_000_000_000L
-                        + " s for transactions " + xids + " that were writing the table when its chunk was read"
+                        + " s for transactions " + (standbyHorizon >= 0 ? "below " + standbyHorizon : xids) + " that were writing the table when its chunk was read"
                         + (prepared.isEmpty() ? " (see pg_stat_activity for long-running transactions)."
                                 : ". Among them are prepared transactions, which wait for a COMMIT PREPARED or ROLLBACK "
                                         + "PREPARED: " + prepared + ". End them (see pg_prepared_xacts) to let the backfill go on.")

@@ -30,7 +30,8 @@ public record ConnectorConfig(
         Duration statusInterval,
         LogLevel logLevel,
         List<String> schemas,
-        SshTunnelSettings tunnel) {
+        SshTunnelSettings tunnel,
+        boolean slotFailover) {
 
     public static ConnectorConfig from(JsonNode json) {
         Spec.validate(json);
@@ -64,7 +65,8 @@ public record ConnectorConfig(
                 Duration.ofSeconds(integer(json, "status_interval_seconds")),
                 LogLevel.parse(text(json, "log_level")),
                 schemas(json),
-                SshTunnelSettings.from(json.get("tunnel_method")));
+                SshTunnelSettings.from(json.get("tunnel_method")),
+                bool(json, "slot_failover"));
     }
 
     /**
@@ -112,7 +114,7 @@ public record ConnectorConfig(
     public ConnectorConfig withTail(boolean tail) {
         return new ConnectorConfig(uri, password, slotName, publicationName, createSlot, createPublication,
                 backfillChunkRows, backfillChunkBytes, tail, checkpointInterval, statementTimeout, connectTimeout,
-                statusInterval, logLevel, schemas, tunnel);
+                statusInterval, logLevel, schemas, tunnel, slotFailover);
     }
 
     @Override

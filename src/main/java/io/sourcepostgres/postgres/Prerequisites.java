@@ -102,6 +102,7 @@ public final class Prerequisites {
         } else {
             problems.addAll(missingPublicationProblems(server, config));
         }
+        problems.addAll(StandbyAndFailover.problems(c, server, config, slot));
         return new Report(server, slot, publication, problems);
     }
 

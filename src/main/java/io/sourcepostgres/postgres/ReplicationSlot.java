@@ -12,6 +12,10 @@ import org.postgresql.replication.LogSequenceNumber;
  * @param confirmedFlushLsn position the consumer confirmed (logical slots); null when the server has none
  * @param restartLsn oldest WAL the slot retains; null when none is reserved
  * @param walStatus  reserved / extended / unreserved / lost (PostgreSQL 13+); null on 12, which does not say
+ * @param conflicting invalidated by a recovery conflict (PostgreSQL 16+; on a standby: the primary removed catalog
+ *                   rows the slot needed, or lowered wal_level); false before 16
+ * @param failover   created (or altered) with failover = true, so standbys synchronise it (PostgreSQL 17+)
+ * @param synced     a copy that a standby's slot synchronisation keeps (PostgreSQL 17+)
  */
 public record ReplicationSlot(
         String name,
@@ -22,7 +26,10 @@ public record ReplicationSlot(
         Integer activePid,
         LogSequenceNumber confirmedFlushLsn,
         LogSequenceNumber restartLsn,
-        String walStatus) {
+        String walStatus,
+        boolean conflicting,
+        boolean failover,
+        boolean synced) {
 
     public static final String PGOUTPUT = "pgoutput";
 

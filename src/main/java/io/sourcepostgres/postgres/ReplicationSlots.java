@@ -14,9 +14,13 @@ public final class ReplicationSlots {
 
     public static Optional<ReplicationSlot> find(Connection c, String name) throws SQLException {
         // wal_status arrived in PostgreSQL 13; on 12 the column does not exist.
-        String walStatus = c.getMetaData().getDatabaseMajorVersion() >= 13 ? "wal_status" : "NULL::text";
+        int major = c.getMetaData().getDatabaseMajorVersion();
+        String walStatus = major >= 13 ? "wal_status" : "NULL::text";
+        // conflicting arrived in 16 (NULL for physical slots), failover and synced in 17.
+        String later = (major >= 16 ? ", coalesce(conflicting, false)" : ", false")
+                + (major >= 17 ? ", failover, synced" : ", false, false");
         String sql = "SELECT slot_name, plugin, slot_type, database, active, active_pid,"
-                + " confirmed_flush_lsn::text, restart_lsn::text, " + walStatus
+                + " confirmed_flush_lsn::text, restart_lsn::text, " + walStatus + later
                 + " FROM pg_catalog.pg_replication_slots WHERE slot_name = ?";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, name);
@@ -28,7 +32,7 @@ public final class ReplicationSlots {
                 Integer activePid = rs.wasNull() ? null : pid;
                 return Optional.of(new ReplicationSlot(rs.getString(1), rs.getString(2), rs.getString(3),
                         rs.getString(4), rs.getBoolean(5), activePid, lsn(rs.getString(7)), lsn(rs.getString(8)),
-                        rs.getString(9)));
+                        rs.getString(9), rs.getBoolean(10), rs.getBoolean(11), rs.getBoolean(12)));
             }
         }
     }
@@ -49,8 +53,20 @@ public final class ReplicationSlots {
      * has written anything.
      */
     public static ReplicationSlot createPgoutput(Connection c, String name) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT slot_name FROM pg_catalog.pg_create_logical_replication_slot(?, 'pgoutput')")) {
+        return createPgoutput(c, name, false);
+    }
+
+    /**
+     * As {@link #createPgoutput(Connection, String)}; with {@code failover} (PostgreSQL 17+) the slot is one that
+     * standbys with {@code sync_replication_slots} keep a copy of. On a standby (16+) the server also waits for
+     * the primary to log its running transactions, which the primary does every 15 s while it writes, or at once
+     * on {@code pg_log_standby_snapshot()}.
+     */
+    public static ReplicationSlot createPgoutput(Connection c, String name, boolean failover) throws SQLException {
+        String sql = failover
+                ? "SELECT slot_name FROM pg_catalog.pg_create_logical_replication_slot(?, 'pgoutput', false, false, true)"
+                : "SELECT slot_name FROM pg_catalog.pg_create_logical_replication_slot(?, 'pgoutput')";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, name);
             // Waiting for running transactions sends nothing back however long it takes: no socket timeout.
             QueryNetworkTimeout.unbounded(c, () -> {

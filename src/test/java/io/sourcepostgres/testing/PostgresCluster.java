@@ -35,6 +35,7 @@ public final class PostgresCluster implements AutoCloseable {
     private final Path dataDir;
     private final int port;
     private final Options options;
+    private String primarySlotName;
 
     private PostgresCluster(Path dataDir, int port, Options options) {
         this.dataDir = dataDir;
@@ -127,6 +128,79 @@ public final class PostgresCluster implements AutoCloseable {
 
     public void stop() {
         script("stop", dataDir.toString());
+    }
+
+    /**
+     * Makes a streaming standby of this cluster and starts it: this cluster is stopped cleanly for a moment and its
+     * data directory copied (the server bundles have no pg_basebackup), the standby streams through a physical slot
+     * of this cluster ({@link #primarySlotName()} of the standby) with {@code hot_standby_feedback = on}, and the
+     * call returns once it streams. {@code standbyOptions} adds settings (its version is this cluster's).
+     */
+    public PostgresCluster startStandby(Options standbyOptions) {
+        String slot = "standby_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        execute("postgres", "SELECT pg_create_physical_replication_slot('" + slot + "', true)");
+        Path dir = CLUSTERS.resolve("pg" + options.version + "-standby-" + UUID.randomUUID().toString().substring(0, 8));
+        stop();
+        try {
+            script("standby-copy", dataDir.toString(), dir.toString());
+        } finally {
+            restart();
+        }
+        Options o = new Options().version(options.version);
+        o.set("primary_conninfo", "host=127.0.0.1 port=" + port + " user=postgres dbname=postgres application_name=" + slot)
+                .set("primary_slot_name", slot)
+                .set("hot_standby_feedback", "on")
+                .set("unix_socket_directories", dir.toString());
+        o.settings.putAll(standbyOptions.settings);
+        PostgresCluster standby = new PostgresCluster(dir, runStart(dir, o), o);
+        Runtime.getRuntime().addShutdownHook(new Thread(standby::destroyQuietly));
+        standby.primarySlotName = slot;
+        awaitTrue("standby " + slot + " streams", () -> "streaming".equals(standby.scalar("postgres",
+                "SELECT status FROM pg_stat_wal_receiver")));
+        return standby;
+    }
+
+    /** The physical slot on the primary that this standby streams from; null for a cluster not made as a standby. */
+    public String primarySlotName() {
+        return primarySlotName;
+    }
+
+    /** Waits until this standby has replayed everything {@code primary} had written when the call began. */
+    public void awaitReplayOf(PostgresCluster primary) {
+        String target = primary.scalar("postgres", "SELECT pg_current_wal_lsn()::text");
+        awaitTrue("replay of " + target, () -> "t".equals(scalar("postgres",
+                "SELECT pg_last_wal_replay_lsn() >= '" + target + "'::pg_lsn")));
+    }
+
+    /** Promotes this standby to a primary, returning once it accepts writes. */
+    public void promote() {
+        execute("postgres", "SELECT pg_promote(true, 60)");
+        awaitTrue("promotion", () -> "f".equals(scalar("postgres", "SELECT pg_is_in_recovery()")));
+    }
+
+    /** The first column of the first row, as text (null for no row); as superuser in {@code database}. */
+    public String scalar(String database, String sql) {
+        try (Connection c = connect(database); Statement st = c.createStatement();
+                java.sql.ResultSet rs = st.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void awaitTrue(String what, java.util.function.BooleanSupplier condition) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("timed out waiting for " + what);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     /** Stops like a crash: no checkpoint, clients cut. */
