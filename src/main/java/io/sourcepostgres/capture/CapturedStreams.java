@@ -62,11 +62,6 @@ public final class CapturedStreams {
                             + "\", which the table does not have");
                 }
             }
-            if (key.isEmpty()) {
-                problems.add("table " + s.id() + " has no primary key, so its rows cannot be identified: add one ("
-                        + "ALTER TABLE " + s.id().quoted() + " ADD PRIMARY KEY (...);) or set the stream's primary_key "
-                        + "in the catalog to columns that are unique");
-            }
             if (!table.inPublication() && s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL) {
                 // Not fatal: it may be added while the capture runs, and its changes flow from then on.
                 out.log(LogLevel.WARN, "Table " + s.id() + " is not in publication \"" + config.publicationName()
@@ -81,6 +76,16 @@ public final class CapturedStreams {
                 out.log(LogLevel.WARN, "Table " + s.id() + " has no replica identity: PostgreSQL will refuse its "
                         + "UPDATEs and DELETEs while it is published, and none can be captured. Fix: ALTER TABLE "
                         + s.id().quoted() + " REPLICA IDENTITY FULL; (or add a primary key).");
+            }
+            if (key.isEmpty() && s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL) {
+                out.log(LogLevel.INFO, "Table " + s.id() + " has no primary key and the catalog names none: it is "
+                        + "captured as an append-only history (use destination_sync_mode append). "
+                        + switch (table.replicaIdentity()) {
+                            case 'f' -> "Its updates carry the new row and its deletes the old row.";
+                            case 'i' -> "Its updates carry the new row, its deletes the replica identity index's columns.";
+                            default -> "Only its inserts can be captured; for updates and deletes run ALTER TABLE "
+                                    + s.id().quoted() + " REPLICA IDENTITY FULL;";
+                        });
             }
             targets.put(s.id(), new Target(s.id(), List.copyOf(key), table));
         }

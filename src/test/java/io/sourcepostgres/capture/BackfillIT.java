@@ -159,18 +159,6 @@ class BackfillIT {
     }
 
     @Test
-    void aTableWithoutKeyIsAConfigErrorNamingTableAndFix(PostgresCluster pg) {
-        try (CaptureFixture f = new CaptureFixture(pg)) {
-            f.sql("CREATE TABLE nokey (v text)");
-            f.capture("public", "nokey");
-            ConnectorRun run = f.read();
-            assertThat(run.exitCode()).isNotZero();
-            assertThat(run.error().get("failure_type").asText()).isEqualTo("config_error");
-            assertThat(run.error().get("message").asText()).contains("nokey").contains("PRIMARY KEY");
-        }
-    }
-
-    @Test
     void aCatalogPrimaryKeyOverrideOrdersTheBackfill(PostgresCluster pg) {
         try (CaptureFixture f = new CaptureFixture(pg)) {
             f.sql("CREATE TABLE ov (id int PRIMARY KEY, code text NOT NULL UNIQUE)",
