@@ -58,7 +58,11 @@ public final class CtidChunkReader implements ChunkSource {
      * Where a keyless backfill stands: the next tuple id to read is the first after {@code (page, offset)}
      * (offset 0: the page's start), in the relation file {@code filenode} (-1: not yet known).
      */
-    public record Position(long page, int offset, long filenode, KeylessStart start) {
+    public record Position(long page, int offset, long filenode, KeylessStart start, long leaf) {
+        public Position(long page, int offset, long filenode, KeylessStart start) {
+            this(page, offset, filenode, start, 0);
+        }
+
         static final String MARK = "ctid";
 
         /** The state's {@code resume_after} form: an array of strings, so the state codec needs nothing new. */
@@ -66,6 +70,7 @@ public final class CtidChunkReader implements ChunkSource {
             ArrayNode a = Json.MAPPER.createArrayNode();
             a.add(MARK).add(Long.toString(page)).add(Integer.toString(offset)).add(Long.toString(filenode));
             a.add(start == null ? "" : start.snapshotText()).add(start == null ? "" : start.invisibleText());
+            a.add(Long.toString(leaf));
             return a;
         }
 
@@ -75,13 +80,13 @@ public final class CtidChunkReader implements ChunkSource {
                 return null;
             }
             try {
-                if (!json.isArray() || json.size() != 6 || !MARK.equals(json.get(0).asText())) {
+                if (!json.isArray() || json.size() != 7 || !MARK.equals(json.get(0).asText())) {
                     throw new IllegalArgumentException("not a ctid position");
                 }
                 String snapshot = json.get(4).asText();
                 KeylessStart start = snapshot.isEmpty() ? null : KeylessStart.parse(snapshot, json.get(5).asText());
                 return new Position(Long.parseLong(json.get(1).asText()), Integer.parseInt(json.get(2).asText()),
-                        Long.parseLong(json.get(3).asText()), start);
+                        Long.parseLong(json.get(3).asText()), start, Long.parseLong(json.get(6).asText()));
             } catch (RuntimeException e) {
                 throw ConnectorException.config("The state's backfill position (resume_after) for table " + table.id()
                         + " is not a position by physical location (" + e.getMessage() + "): was it written while the "
@@ -111,6 +116,29 @@ public final class CtidChunkReader implements ChunkSource {
 
     private Chunk readInTransaction(Connection connection, Position from, int maxRows, long maxBytes)
             throws SQLException {
+        // A partitioned table's rows live in its leaf partitions, each with pages of its own: they are read one
+        // after the other, in oid order, so that a leaf that has gone since the state was written is skipped.
+        long relation = plan.table().oid();
+        String relationName = plan.table().id().quoted();
+        Long nextLeaf = null;
+        if (plan.table().isPartitioned()) {
+            List<io.sourcepostgres.discovery.Partition> leaves = plan.table().partitions().stream()
+                    .filter(io.sourcepostgres.discovery.Partition::leaf)
+                    .sorted(java.util.Comparator.comparingLong(io.sourcepostgres.discovery.Partition::oid)).toList();
+            long wanted = from.leaf();
+            io.sourcepostgres.discovery.Partition leaf = leaves.stream().filter(l -> l.oid() >= wanted).findFirst()
+                    .orElse(null);
+            if (leaf == null) {
+                return new Chunk(plan, List.of(), 0, true, false, null, from.toJson(), null);
+            }
+            if (leaf.oid() != from.leaf()) {
+                from = new Position(0, 0, -1, from.start(), leaf.oid());
+            }
+            relation = leaf.oid();
+            relationName = leaf.id().quoted();
+            nextLeaf = leaves.stream().map(io.sourcepostgres.discovery.Partition::oid).filter(o -> o > leaf.oid())
+                    .findFirst().orElse(null);
+        }
         ChunkSnapshot snapshot;
         long filenode;
         long pages;
@@ -122,7 +150,7 @@ public final class CtidChunkReader implements ChunkSource {
                 + " (pg_catalog.current_setting('block_size')::int - 24) / 28,"
                 + " CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN c.reltuples / c.relpages ELSE 0 END"
                 + " FROM pg_catalog.pg_class c WHERE c.oid = ?")) {
-            ps.setLong(1, plan.table().oid());
+            ps.setLong(1, relation);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     throw ConnectorException.transientError("Table " + plan.table().id() + " was dropped while it was "
@@ -139,7 +167,7 @@ public final class CtidChunkReader implements ChunkSource {
             }
         }
         if (from.filenode() != -1 && from.filenode() != filenode) {
-            Position restart = new Position(0, 0, filenode, from.start());
+            Position restart = new Position(0, 0, filenode, from.start(), from.leaf());
             String warning = "The file of table " + plan.table().id() + " was rewritten during its backfill (VACUUM FULL, "
                     + "CLUSTER or a rewriting ALTER TABLE: relfilenode " + from.filenode() + " became " + filenode + "), so "
                     + "its rows are no longer where the backfill left off. It starts over from the first page: the rows "
@@ -147,7 +175,11 @@ public final class CtidChunkReader implements ChunkSource {
             return new Chunk(plan, List.of(), 0, false, false, snapshot, restart.toJson(), warning);
         }
         if (from.page() >= pages) {
-            Position same = new Position(from.page(), from.offset(), filenode, from.start());
+            if (nextLeaf != null) {
+                return new Chunk(plan, List.of(), 0, false, false, snapshot,
+                        new Position(0, 0, -1, from.start(), nextLeaf).toJson(), null);
+            }
+            Position same = new Position(from.page(), from.offset(), filenode, from.start(), from.leaf());
             return new Chunk(plan, List.of(), 0, true, false, snapshot, same.toJson(), null);
         }
         long span = Math.max(1, (long) Math.ceil(maxRows / Math.max(1.0, rowsPerPage)));
@@ -160,7 +192,7 @@ public final class CtidChunkReader implements ChunkSource {
         long lastPage = -1;
         int lastOffset = 0;
         CopyOut copy = connection.unwrap(PGConnection.class).getCopyAPI()
-                .copyOut(copySql(from, endPage, maxTuplesPerPage));
+                .copyOut(copySql(relationName, from, endPage, maxTuplesPerPage));
         byte[] line;
         while ((line = copy.readFromCopy()) != null) {
             TupleData all = CopyTextRow.parse(line, line.length, columns + 2);
@@ -189,9 +221,13 @@ public final class CtidChunkReader implements ChunkSource {
         if (read > 0 && scannedPages > 0) {
             rowsPerPage = Math.max(1.0, (double) read / scannedPages);
         }
-        Position next = cut ? new Position(lastPage, lastOffset, filenode, from.start())
-                : new Position(endPage, 0, filenode, from.start());
-        return new Chunk(plan, rows, bytes, !cut && endPage >= pages, cut, snapshot, next.toJson(), null);
+        Position next = cut ? new Position(lastPage, lastOffset, filenode, from.start(), from.leaf())
+                : new Position(endPage, 0, filenode, from.start(), from.leaf());
+        boolean relationDone = !cut && endPage >= pages;
+        if (relationDone && nextLeaf != null) {
+            next = new Position(0, 0, -1, from.start(), nextLeaf);
+        }
+        return new Chunk(plan, rows, bytes, relationDone && nextLeaf == null, cut, snapshot, next.toJson(), null);
     }
 
     /**
@@ -199,10 +235,10 @@ public final class CtidChunkReader implements ChunkSource {
      * {@code xmin} after the plan's columns. Page and offset numbers are the connector's own integers, never
      * user input, so they are written into the SQL (COPY takes no bind parameters).
      */
-    private String copySql(Position from, long endPage, int maxTuplesPerPage) {
+    private String copySql(String relationName, Position from, long endPage, int maxTuplesPerPage) {
         String columns = plan.columns().stream().map(c -> Sql.identifier(c.name())).collect(Collectors.joining(", "));
         String select = "SELECT " + (columns.isEmpty() ? "" : columns + ", ") + "ctid, xmin FROM ONLY "
-                + plan.table().id().quoted() + " WHERE ";
+                + relationName + " WHERE ";
         String where;
         if (plan.serverMajorVersion() >= 14) {
             where = "ctid > '(" + from.page() + "," + from.offset() + ")'::tid AND ctid < '(" + endPage + ",0)'::tid";

@@ -164,6 +164,12 @@ final class BackfillCoordinator {
             ChunkReadAhead.Read read = ChunkReadAhead.take(f.read);
             BackfillStream stream = f.stream;
             if (stream.replicated && stream.keyless) {
+                if (keylessRaced(f, read.chunk().snapshot())) {
+                    // Emitted now, a row could follow the change that superseded it: read it again, this time with
+                    // replication waiting, so that no change can arrive while it is read.
+                    inFlight = submit(stream, resumeOf(stream), true);
+                    continue;
+                }
                 emitKeyless(stream, read);
                 continue;
             }
@@ -197,6 +203,41 @@ final class BackfillCoordinator {
             startNextRead(); // the next chunk is read while this one waits for its fence and is emitted
         }
         fenceIfReady();
+    }
+
+    /**
+     * Whether a keyless chunk's rows may include one that a change already emitted has updated or deleted: an
+     * UPDATE or DELETE of its table, delivered while it was read, by a transaction its snapshot did not include;
+     * or any transaction delivered before the read began that the snapshot did not include.
+     */
+    private boolean keylessRaced(InFlight f, io.sourcepostgres.backfill.ChunkSnapshot snapshot) {
+        if (snapshot == null) {
+            return false; // nothing was read
+        }
+        if (f.overflowed() || recent.racedBefore(f.delivered, snapshot)) {
+            return true;
+        }
+        for (LoggedChange c : f.changes) {
+            if (!snapshot.includes32(Integer.toUnsignedLong(c.xid()))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * An UPDATE or DELETE of a keyless stream's table by transaction {@code xid}: logged while a chunk of it is
+     * being read (see {@link #keylessRaced}).
+     */
+    void keylessRowChanged(StreamId stream, int xid, long commitLsn) {
+        InFlight f = inFlight;
+        if (f != null && f.stream.replicated && f.stream.keyless && !f.overflowed() && f.stream.id.equals(stream)) {
+            if (f.changes.size() >= maxLoggedChanges) {
+                f.changes = null;
+                return;
+            }
+            f.changes.add(new LoggedChange(null, xid, commitLsn));
+        }
     }
 
     /**

@@ -155,6 +155,7 @@ public final class ReplicationCapture {
         } else if (msg instanceof PgOutputMessage.Update u) {
             CapturedTable t = captured(u.relationId());
             if (t != null) {
+                backfill.keylessRowChanged(t.id(), xid, commitLsn);
                 backfill.changed(t.id(), u.newTuple(), t.keyIndexes(), xid, commitLsn);
                 if (t.keyChanged(u.oldTuple(), u.newTuple())) {
                     backfill.changed(t.id(), u.oldTuple(), t.keyIndexes(), xid, commitLsn);
@@ -169,6 +170,7 @@ public final class ReplicationCapture {
         } else if (msg instanceof PgOutputMessage.Delete d) {
             CapturedTable t = captured(d.relationId());
             if (t != null) {
+                backfill.keylessRowChanged(t.id(), xid, commitLsn);
                 backfill.changed(t.id(), d.oldTuple(), t.keyIndexes(), xid, commitLsn);
                 emit(t, d.oldTuple(), d.oldKind() == 'K', lsn, true);
             }
