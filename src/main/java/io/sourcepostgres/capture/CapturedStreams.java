@@ -62,7 +62,18 @@ public final class CapturedStreams {
                             + "\", which the table does not have");
                 }
             }
-            if (!table.inPublication() && s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL) {
+            List<io.sourcepostgres.discovery.Partition> unpublished = table.unpublishedPartitions();
+            boolean somePublished = table.isPartitioned() && unpublished.size()
+                    < table.partitions().stream().filter(io.sourcepostgres.discovery.Partition::leaf).count();
+            if (!table.inPublication() && somePublished && s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL) {
+                // The publication names some partitions but not the root: the stream would get only part of the rows'
+                // changes while its backfill reads them all.
+                out.log(LogLevel.WARN, "Partitioned table " + s.id() + " is only partly in publication \""
+                        + config.publicationName() + "\": changes to its partitions "
+                        + unpublished.stream().map(p -> p.id().toString()).toList() + " are not captured, while the "
+                        + "backfill reads every partition. Fix: ALTER PUBLICATION \"" + config.publicationName()
+                        + "\" ADD TABLE " + s.id().quoted() + "; (the root publishes every partition, present and future).");
+            } else if (!table.inPublication() && s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL) {
                 // Not fatal: it may be added while the capture runs, and its changes flow from then on.
                 out.log(LogLevel.WARN, "Table " + s.id() + " is not in publication \"" + config.publicationName()
                         + "\": none of its changes are captured until it is. Fix: ALTER PUBLICATION \""
