@@ -20,8 +20,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The configured streams resolved against the database: each exists, has a usable key, is published and
- * readable. Also tells which stream a pgoutput relation belongs to — a partition's changes belong to its
+ * The configured streams resolved against the database: each exists, is published and readable; one whose
+ * table has no primary key and whose catalog entry names none has an empty key and is captured as an
+ * append-only history ({@link KeylessBackfills}). Also tells which stream a pgoutput relation belongs to — a partition's changes belong to its
  * partitioned root's stream.
  */
 public final class CapturedStreams {
