@@ -29,9 +29,19 @@ public final class Chunk {
     private final boolean cutByBytes;
     private final ChunkSnapshot snapshot;
     private int remaining;
+    /** For a chunk read by physical location: where the next one starts (the key-based form otherwise). */
+    private final ArrayNode resumeOverride;
+    private final String warning;
 
     Chunk(BackfillPlan plan, List<TupleData> rows, long bytes, boolean done, boolean cutByBytes,
             ChunkSnapshot snapshot) {
+        this(plan, rows, bytes, done, cutByBytes, snapshot, null, null);
+    }
+
+    Chunk(BackfillPlan plan, List<TupleData> rows, long bytes, boolean done, boolean cutByBytes,
+            ChunkSnapshot snapshot, ArrayNode resumeOverride, String warning) {
+        this.resumeOverride = resumeOverride;
+        this.warning = warning;
         this.plan = plan;
         this.rows = rows.toArray(TupleData[]::new);
         int[] keyPositions = plan.keyPositions();
@@ -105,12 +115,23 @@ public final class Chunk {
      * {@link ChunkReader#read}, it continues exactly after this chunk's last row.
      */
     public ArrayNode resumeAfter() {
+        if (resumeOverride != null) {
+            return resumeOverride;
+        }
         if (lastKey == null) {
             return null;
         }
         ArrayNode array = Json.MAPPER.createArrayNode();
         lastKey.values().forEach(array::add);
         return array;
+    }
+
+    /**
+     * Something the user must hear about this chunk (a {@code WARN}), e.g. that the table's file was rewritten
+     * and its backfill starts over; null when there is nothing to say.
+     */
+    public String warning() {
+        return warning;
     }
 
     /** The row with this key, if the chunk read it and it was not removed. */

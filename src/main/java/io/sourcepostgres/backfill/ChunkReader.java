@@ -23,7 +23,7 @@ import org.postgresql.copy.CopyOut;
  * at its byte bound, the next one asks for about as many rows as fit instead of cutting again. Not
  * thread-safe.
  */
-public final class ChunkReader {
+public final class ChunkReader implements ChunkSource {
     /** Below this much data still in flight, reading the rest of a cut COPY is cheaper than cancelling it. */
     private static final long DRAIN_RATHER_THAN_CANCEL = 1 << 20;
 
@@ -36,6 +36,7 @@ public final class ChunkReader {
         this.query = new ChunkQuery(plan);
     }
 
+    @Override
     public BackfillPlan plan() {
         return plan;
     }
@@ -53,6 +54,7 @@ public final class ChunkReader {
      * @throws ConnectorException config error when {@code resumeAfter} does not fit the scan key (a state from
      *     another key), transient error when the connection fails or the statement times out
      */
+    @Override
     public Chunk read(Connection connection, JsonNode resumeAfter, int maxRows, long maxBytes) {
         if (maxRows < 1) {
             throw new IllegalArgumentException("maxRows must be at least 1");
@@ -150,7 +152,7 @@ public final class ChunkReader {
      * once the server has signalled the backend, and a cancel that arrives after the COPY ended finds the
      * backend idle, where PostgreSQL ignores it, so it cannot hit a later statement.
      */
-    private static void stop(Connection connection, CopyOut copy, long bytesLeft) throws SQLException {
+    static void stop(Connection connection, CopyOut copy, long bytesLeft) throws SQLException {
         if (bytesLeft > DRAIN_RATHER_THAN_CANCEL) {
             connection.unwrap(PGConnection.class).cancelQuery();
         }
@@ -165,7 +167,7 @@ public final class ChunkReader {
         }
     }
 
-    private static void execute(Connection connection, String sql) throws SQLException {
+    static void execute(Connection connection, String sql) throws SQLException {
         try (Statement st = connection.createStatement()) {
             st.execute(sql);
         }

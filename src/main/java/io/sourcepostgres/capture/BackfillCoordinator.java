@@ -6,6 +6,8 @@ import io.sourcepostgres.airbyte.LogLevel;
 import io.sourcepostgres.airbyte.StreamId;
 import io.sourcepostgres.backfill.Chunk;
 import io.sourcepostgres.backfill.ChunkReader;
+import io.sourcepostgres.backfill.ChunkSource;
+import io.sourcepostgres.backfill.CtidChunkReader;
 import io.sourcepostgres.backfill.RowKey;
 import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.pgoutput.TupleData;
@@ -58,7 +60,7 @@ final class BackfillCoordinator {
 
     private final Connection connection;
     private final Deque<BackfillStream> queue;
-    private final Map<StreamId, ChunkReader> readers = new HashMap<>();
+    private final Map<StreamId, ChunkSource> readers = new HashMap<>();
     private final ChunkReadAhead readAhead;
     private final Checkpoints checkpoints;
     private final ChangeRecordWriter records;
@@ -67,6 +69,7 @@ final class BackfillCoordinator {
     private final int chunkRows;
     private final long chunkBytes;
     private final int maxLoggedChanges;
+    private final KeylessBackfills keyless;
     private PendingChunk pending;
     private InFlight inFlight;
     private long lastProgressLog = System.nanoTime();
@@ -113,10 +116,24 @@ final class BackfillCoordinator {
         this.chunkRows = chunkRows;
         this.chunkBytes = chunkBytes;
         this.maxLoggedChanges = Math.max(MIN_LOGGED_CHANGES, chunkRows);
+        this.keyless = new KeylessBackfills(connection, checkpoints, out);
+        for (BackfillStream stream : this.queue) {
+            if (stream.replicated && stream.keyless) {
+                keyless.start(stream);
+            }
+        }
+    }
+
+    /**
+     * Whether a change by transaction {@code xid} to {@code stream} is left out because the stream's keyless
+     * backfill already holds its effect.
+     */
+    boolean suppresses(StreamId stream, int xid) {
+        return keyless.suppresses(stream, xid);
     }
 
     boolean done() {
-        return pending == null && inFlight == null && queue.isEmpty();
+        return pending == null && inFlight == null && queue.isEmpty() && !keyless.activating();
     }
 
     long rowsEmitted() {
@@ -125,7 +142,7 @@ final class BackfillCoordinator {
 
     /** Whether a chunk waits for replication to pass its high fence. */
     boolean awaitingFence() {
-        return pending != null;
+        return pending != null || keyless.activating();
     }
 
     /**
@@ -146,6 +163,16 @@ final class BackfillCoordinator {
             inFlight = null;
             ChunkReadAhead.Read read = ChunkReadAhead.take(f.read);
             BackfillStream stream = f.stream;
+            if (stream.replicated && stream.keyless) {
+                if (keylessRaced(f, read.chunk().snapshot())) {
+                    // Emitted now, a row could follow the change that superseded it: read it again, this time with
+                    // replication waiting, so that no change can arrive while it is read.
+                    inFlight = submit(stream, resumeOf(stream), true);
+                    continue;
+                }
+                emitKeyless(stream, read);
+                continue;
+            }
             if (!stream.replicated) {
                 stream.fullRefreshResume = read.chunk().resumeAfter();
                 if (read.chunk().done()) {
@@ -176,6 +203,68 @@ final class BackfillCoordinator {
             startNextRead(); // the next chunk is read while this one waits for its fence and is emitted
         }
         fenceIfReady();
+    }
+
+    /**
+     * Whether a keyless chunk's rows may include one that a change already emitted has updated or deleted: an
+     * UPDATE or DELETE of its table, delivered while it was read, by a transaction its snapshot did not include;
+     * or any transaction delivered before the read began that the snapshot did not include.
+     */
+    private boolean keylessRaced(InFlight f, io.sourcepostgres.backfill.ChunkSnapshot snapshot) {
+        if (snapshot == null) {
+            return false; // nothing was read
+        }
+        if (f.overflowed() || recent.racedBefore(f.delivered, snapshot)) {
+            return true;
+        }
+        for (LoggedChange c : f.changes) {
+            if (!snapshot.includes32(Integer.toUnsignedLong(c.xid()))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * An UPDATE or DELETE of a keyless stream's table by transaction {@code xid}: logged while a chunk of it is
+     * being read (see {@link #keylessRaced}).
+     */
+    void keylessRowChanged(StreamId stream, int xid, long commitLsn) {
+        InFlight f = inFlight;
+        if (f != null && f.stream.replicated && f.stream.keyless && !f.overflowed() && f.stream.id.equals(stream)) {
+            if (f.changes.size() >= maxLoggedChanges) {
+                f.changes = null;
+                return;
+            }
+            f.changes.add(new LoggedChange(null, xid, commitLsn));
+        }
+    }
+
+    /**
+     * A keyless chunk needs no fence: which row versions it holds is decided by their creators against the
+     * stream's start cut, not by when replication passes it. Its rows go out at once and the state records the
+     * next page; the finished stream turns active once replication has passed every transaction the cut
+     * holds ({@link KeylessBackfills#finished}).
+     */
+    private void emitKeyless(BackfillStream stream, ChunkReadAhead.Read read) {
+        Chunk chunk = read.chunk();
+        if (chunk.warning() != null) {
+            out.log(LogLevel.WARN, chunk.warning());
+        }
+        if (chunk.done()) {
+            queue.remove(stream);
+            readers.remove(stream.id);
+            keyless.finished(stream, chunk.resumeAfter(), stream.rowsDone + chunk.size());
+        } else {
+            checkpoints.update(checkpoints.state().withStream(stream.id, new StreamProgress(
+                    StreamProgress.Phase.BACKFILLING, chunk.resumeAfter(), stream.rowsDone + chunk.size())));
+        }
+        startNextRead(); // read the next chunk while this one is written
+        emitRows(stream, chunk, read.lowFence(), read.readAtMillis());
+        if (chunk.done()) {
+            logProgress(stream, true);
+        }
+        checkpoints.emit();
     }
 
     /** Starts reading the chunk that follows the waiting one, or the first stream's next chunk. */
@@ -212,7 +301,8 @@ final class BackfillCoordinator {
     }
 
     private InFlight submit(BackfillStream stream, JsonNode resumeAfter, boolean replicationPaused) {
-        ChunkReader reader = readers.computeIfAbsent(stream.id, id -> new ChunkReader(stream.plan));
+        ChunkSource reader = readers.computeIfAbsent(stream.id,
+                id -> stream.keyless ? new CtidChunkReader(stream.plan) : new ChunkReader(stream.plan));
         RecentTransactions.Mark delivered = recent.mark(); // before the read can take its snapshot
         return new InFlight(stream, readAhead.submit(stream, reader, resumeAfter, chunkRows, chunkBytes), replicationPaused,
                 delivered);
@@ -256,9 +346,10 @@ final class BackfillCoordinator {
      * position has passed its high fence. Returns whether the state changed.
      */
     boolean reached(long position) {
+        boolean activated = keyless.reached(position);
         fenceIfReady();
         if (pending == null || pending.highFence == PendingChunk.NO_FENCE || Lsn.compare(position, pending.highFence) < 0) {
-            return false;
+            return activated;
         }
         PendingChunk p = pending;
         pending = null;

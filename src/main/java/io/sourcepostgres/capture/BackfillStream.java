@@ -13,6 +13,8 @@ final class BackfillStream {
     final BackfillPlan plan;
     final CapturedTable shape;
     final boolean replicated;
+    /** Read by physical location ({@code ctid} pages) because the table has no key: see {@link KeylessBackfills}. */
+    final boolean keyless;
     final long estimatedRows;
     long rowsDone;
     private final long rowsAtStart;
@@ -26,6 +28,7 @@ final class BackfillStream {
         this.id = id;
         this.plan = plan;
         this.replicated = replicated;
+        this.keyless = plan.key().isEmpty();
         this.estimatedRows = estimatedRows;
         this.rowsDone = rowsDone;
         this.rowsAtStart = rowsDone;

@@ -197,8 +197,11 @@ public final class CaptureRun {
                 continue;
             }
             CapturedStreams.Target target = captured.targets().get(s.id());
-            io.sourcepostgres.backfill.BackfillPlan plan =
-                    io.sourcepostgres.backfill.BackfillPlan.of(query, target.table(), s.primaryKey(),
+            // A table with neither a primary key nor a configured one is read by physical location.
+            io.sourcepostgres.backfill.BackfillPlan plan = target.key().isEmpty()
+                    ? io.sourcepostgres.backfill.CtidChunkReader.plan(target.table(), !incremental || generatedReplicated,
+                            query.getMetaData().getDatabaseMajorVersion())
+                    : io.sourcepostgres.backfill.BackfillPlan.of(query, target.table(), s.primaryKey(),
                             !incremental || generatedReplicated, !incremental ? PublishedSubset.ALL
                                     : PublishedSubset.of(query, config.publicationName(), s.id(), target.table().oid(),
                                             target.table().isPartitioned()));

@@ -20,8 +20,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The configured streams resolved against the database: each exists, has a usable key, is published and
- * readable. Also tells which stream a pgoutput relation belongs to — a partition's changes belong to its
+ * The configured streams resolved against the database: each exists, is published and readable; one whose
+ * table has no primary key and whose catalog entry names none has an empty key and is captured as an
+ * append-only history ({@link KeylessBackfills}). Also tells which stream a pgoutput relation belongs to — a partition's changes belong to its
  * partitioned root's stream.
  */
 public final class CapturedStreams {
@@ -62,12 +63,18 @@ public final class CapturedStreams {
                             + "\", which the table does not have");
                 }
             }
-            if (key.isEmpty()) {
-                problems.add("table " + s.id() + " has no primary key, so its rows cannot be identified: add one ("
-                        + "ALTER TABLE " + s.id().quoted() + " ADD PRIMARY KEY (...);) or set the stream's primary_key "
-                        + "in the catalog to columns that are unique");
-            }
-            if (!table.inPublication() && s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL) {
+            List<io.sourcepostgres.discovery.Partition> unpublished = table.unpublishedPartitions();
+            boolean somePublished = table.isPartitioned() && unpublished.size()
+                    < table.partitions().stream().filter(io.sourcepostgres.discovery.Partition::leaf).count();
+            if (!table.inPublication() && somePublished && s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL) {
+                // The publication names some partitions but not the root: the stream would get only part of the rows'
+                // changes while its backfill reads them all.
+                out.log(LogLevel.WARN, "Partitioned table " + s.id() + " is only partly in publication \""
+                        + config.publicationName() + "\": changes to its partitions "
+                        + unpublished.stream().map(p -> p.id().toString()).toList() + " are not captured, while the "
+                        + "backfill reads every partition. Fix: ALTER PUBLICATION \"" + config.publicationName()
+                        + "\" ADD TABLE " + s.id().quoted() + "; (the root publishes every partition, present and future).");
+            } else if (!table.inPublication() && s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL) {
                 // Not fatal: it may be added while the capture runs, and its changes flow from then on.
                 out.log(LogLevel.WARN, "Table " + s.id() + " is not in publication \"" + config.publicationName()
                         + "\": none of its changes are captured until it is. Fix: ALTER PUBLICATION \""
@@ -84,6 +91,16 @@ public final class CapturedStreams {
             }
             if (s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL && !key.isEmpty()) {
                 identityProblem(query, table, key, !s.primaryKey().isEmpty()).ifPresent(problems::add);
+            }
+            if (key.isEmpty() && s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL) {
+                out.log(LogLevel.INFO, "Table " + s.id() + " has no primary key and the catalog names none: it is "
+                        + "captured as an append-only history (use destination_sync_mode append). "
+                        + switch (table.replicaIdentity()) {
+                            case 'f' -> "Its updates carry the new row and its deletes the old row.";
+                            case 'i' -> "Its updates carry the new row, its deletes the replica identity index's columns.";
+                            default -> "Only its inserts can be captured; for updates and deletes run ALTER TABLE "
+                                    + s.id().quoted() + " REPLICA IDENTITY FULL;";
+                        });
             }
             targets.put(s.id(), new Target(s.id(), List.copyOf(key), table));
         }

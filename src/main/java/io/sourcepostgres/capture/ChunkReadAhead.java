@@ -3,7 +3,7 @@ package io.sourcepostgres.capture;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.backfill.Chunk;
-import io.sourcepostgres.backfill.ChunkReader;
+import io.sourcepostgres.backfill.ChunkSource;
 import io.sourcepostgres.pgoutput.Lsn;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -39,12 +39,13 @@ final class ChunkReadAhead implements AutoCloseable {
     }
 
     /** Starts reading the chunk of {@code stream} after {@code resumeAfter}; the reader is used on the reader thread only. */
-    Future<Read> submit(BackfillStream stream, ChunkReader reader, JsonNode resumeAfter, int maxRows, long maxBytes) {
+    Future<Read> submit(BackfillStream stream, ChunkSource reader, JsonNode resumeAfter, int maxRows, long maxBytes) {
         return thread.submit(() -> {
             long low = insertPosition();
             long readAt = System.currentTimeMillis();
             Chunk chunk = reader.read(connection, resumeAfter, maxRows, maxBytes);
-            TableWriters writers = stream.replicated
+            // A keyless chunk is emitted as soon as it is read (see KeylessBackfills): it waits for no fence.
+            TableWriters writers = stream.replicated && !stream.keyless
                     ? TableWriters.runningSince(connection, stream.plan.table(), chunk.snapshot()) : null;
             return new Read(chunk, low, readAt, writers);
         });

@@ -154,18 +154,19 @@ public final class ReplicationCapture {
 
     private void apply(PgOutputMessage msg, long lsn) {
         if (msg instanceof PgOutputMessage.Insert i) {
-            CapturedTable t = relations.get(i.relationId());
+            CapturedTable t = captured(i.relationId());
             if (t != null) {
                 backfill.changed(t.id(), i.newTuple(), t.keyIndexes(), xid, commitLsn);
                 toast.changed(t, i.newTuple());
                 emit(t, i.newTuple(), false, lsn, false);
             }
         } else if (msg instanceof PgOutputMessage.Update u) {
-            CapturedTable t = relations.get(u.relationId());
+            CapturedTable t = captured(u.relationId());
             if (t != null) {
                 // Values not sent (unchanged out of line) come from the old tuple where it has them: all of
                 // them under REPLICA IDENTITY FULL, the key columns when those are stored out of line.
                 TupleData row = UnsentToastValues.completeFromOld(u.oldTuple(), u.newTuple());
+                backfill.keylessRowChanged(t.id(), xid, commitLsn);
                 backfill.changed(t.id(), row, t.keyIndexes(), xid, commitLsn);
                 if (t.keyChanged(u.oldTuple(), row)) {
                     backfill.changed(t.id(), u.oldTuple(), t.keyIndexes(), xid, commitLsn);
@@ -184,8 +185,9 @@ public final class ReplicationCapture {
                 }
             }
         } else if (msg instanceof PgOutputMessage.Delete d) {
-            CapturedTable t = relations.get(d.relationId());
+            CapturedTable t = captured(d.relationId());
             if (t != null) {
+                backfill.keylessRowChanged(t.id(), xid, commitLsn);
                 backfill.changed(t.id(), d.oldTuple(), t.keyIndexes(), xid, commitLsn);
                 toast.changed(t, d.oldTuple());
                 emit(t, d.oldTuple(), d.oldKind() == 'K', lsn, true);
@@ -216,6 +218,12 @@ public final class ReplicationCapture {
         }
         // Origin, Type and logical decoding messages (our fences among them: their transaction's commit
         // moves the position past them) carry nothing to emit.
+    }
+
+    /** The captured table of a change, or null when it is not captured or its keyless backfill holds it already. */
+    private CapturedTable captured(int relationId) {
+        CapturedTable t = relations.get(relationId);
+        return t == null || backfill.suppresses(t.id(), xid) ? null : t;
     }
 
     private void replayStreamed(PgOutputMessage.StreamCommit c) {

@@ -35,7 +35,8 @@ final class SlotAndPublication {
                         + "\" FOR ALL TABLES; (or FOR TABLE ...), or set create_publication to true.");
             }
             Publications.createForAllTables(query, config.publicationName());
-            out.log(LogLevel.INFO, "Created publication \"" + config.publicationName() + "\" FOR ALL TABLES");
+            out.log(LogLevel.INFO, "Created publication \"" + config.publicationName() + "\" FOR ALL TABLES"
+                    + (server.majorVersion() >= 13 ? " WITH (publish_via_partition_root = true)" : ""));
         }
         if (config.slotFailover() && server.majorVersion() < 17) {
             throw ConnectorException.config("slot_failover is on, but PostgreSQL " + server.version() + " has no "

@@ -36,8 +36,11 @@ public final class CatalogJson {
         stream.putArray("supported_sync_modes").add("full_refresh").add("incremental");
         stream.put("source_defined_cursor", true);
         stream.putArray("default_cursor_field").add(CdcFields.LSN);
-        ArrayNode key = stream.putArray("source_defined_primary_key");
-        table.primaryKey().forEach(column -> key.addArray().add(column));
+        if (!table.primaryKey().isEmpty()) {
+            // Without one the field is left out: the stream is captured as an append-only history.
+            ArrayNode key = stream.putArray("source_defined_primary_key");
+            table.primaryKey().forEach(column -> key.addArray().add(column));
+        }
         stream.put("is_resumable", true);
         return stream;
     }

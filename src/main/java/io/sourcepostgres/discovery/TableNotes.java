@@ -49,8 +49,14 @@ final class TableNotes {
                     + "GRANT SELECT ON " + qualified + " TO " + user + ";");
         }
         if (table.primaryKey().isEmpty()) {
-            notes.add("No primary key: set the configured stream's primary_key to columns that identify a row, or run "
-                    + "ALTER TABLE " + qualified + " ADD PRIMARY KEY (...);");
+            notes.add("No primary key: captured as an append-only history (destination_sync_mode append), backfilled by "
+                    + "physical location; " + switch (table.replicaIdentity()) {
+                        case 'f' -> "updates carry the new row and deletes the old row (REPLICA IDENTITY FULL).";
+                        case 'i' -> "updates carry the new row, deletes only the replica identity index's columns.";
+                        default -> "only inserts are captured, and while the table is published PostgreSQL refuses its "
+                                + "UPDATEs and DELETEs: run ALTER TABLE " + qualified + " REPLICA IDENTITY FULL;.";
+                    } + " To upsert by key instead, set the configured stream's primary_key to columns with a unique "
+                    + "index, or run ALTER TABLE " + qualified + " ADD PRIMARY KEY (...);");
         }
         List<String> clashes = table.columns().stream().map(ColumnInfo::name).filter(CdcFields.NAMES::contains)
                 .map(StreamId::quoteIdentifier).toList();

@@ -52,11 +52,14 @@ public final class Publications {
 
     /**
      * Creates the publication FOR ALL TABLES (which needs a superuser) and returns it. If another process
-     * created it meanwhile, returns that one.
+     * created it meanwhile, returns that one. From PostgreSQL 13 it publishes a partitioned table's changes as
+     * its root's ({@code publish_via_partition_root}): one relation per stream whatever partitions come and go,
+     * rows in the root's column order.
      */
     public static Publication createForAllTables(Connection c, String name) throws SQLException {
         try (Statement st = c.createStatement()) {
-            st.execute("CREATE PUBLICATION " + Sql.identifier(name) + " FOR ALL TABLES");
+            st.execute("CREATE PUBLICATION " + Sql.identifier(name) + " FOR ALL TABLES"
+                    + (c.getMetaData().getDatabaseMajorVersion() >= 13 ? " WITH (publish_via_partition_root = true)" : ""));
         } catch (SQLException e) {
             if ("42501".equals(e.getSQLState())) {
                 throw ConnectorException.config("Not allowed to create publication " + Sql.identifier(name) + ": "

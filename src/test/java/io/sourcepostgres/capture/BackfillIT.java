@@ -159,18 +159,6 @@ class BackfillIT {
     }
 
     @Test
-    void aTableWithoutKeyIsAConfigErrorNamingTableAndFix(PostgresCluster pg) {
-        try (CaptureFixture f = new CaptureFixture(pg)) {
-            f.sql("CREATE TABLE nokey (v text)");
-            f.capture("public", "nokey");
-            ConnectorRun run = f.read();
-            assertThat(run.exitCode()).isNotZero();
-            assertThat(run.error().get("failure_type").asText()).isEqualTo("config_error");
-            assertThat(run.error().get("message").asText()).contains("nokey").contains("PRIMARY KEY");
-        }
-    }
-
-    @Test
     void aCatalogPrimaryKeyOverrideOrdersTheBackfill(PostgresCluster pg) {
         try (CaptureFixture f = new CaptureFixture(pg)) {
             // FULL: replication can follow a key other than the replica identity's only when every old value is logged.

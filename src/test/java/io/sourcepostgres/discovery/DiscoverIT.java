@@ -164,9 +164,9 @@ class DiscoverIT {
         assertThat(primaryKey(stream(catalog, "public", "events"))).containsExactly(List.of("id"), List.of("at"));
         assertThat(primaryKey(stream(catalog, "public", "Weird \"Name\""))).containsExactly(List.of("Quoted \"col\""));
         JsonNode keyless = stream(catalog, "public", "keyless");
-        assertThat(keyless.get("source_defined_primary_key")).isEmpty();
-        assertThat(description(keyless)).contains("No primary key")
-                .contains("ALTER TABLE \"public\".\"keyless\" ADD PRIMARY KEY");
+        assertThat(keyless.has("source_defined_primary_key")).as("no key: the field is left out").isFalse();
+        assertThat(description(keyless)).contains("No primary key").contains("append-only history")
+                .contains("REPLICA IDENTITY FULL").contains("ALTER TABLE \"public\".\"keyless\" ADD PRIMARY KEY");
     }
 
     @Test

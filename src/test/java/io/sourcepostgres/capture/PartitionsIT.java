@@ -1,0 +1,66 @@
+package io.sourcepostgres.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcepostgres.testing.CaptureFixture;
+import io.sourcepostgres.testing.ConnectorRun;
+import io.sourcepostgres.testing.PostgresCluster;
+import io.sourcepostgres.testing.PostgresExtension;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Partitioned tables: one stream per root, whatever the publication publishes its changes under. */
+@ExtendWith(PostgresExtension.class)
+class PartitionsIT {
+
+    private static List<Integer> ids(ConnectorRun run, String stream) {
+        return run.records().stream().filter(r -> r.get("stream").asText().equals(stream))
+                .map(r -> r.at("/data/id").asInt()).toList();
+    }
+
+    @Test
+    void theCreatedPublicationPublishesPartitionsViaTheirRootFrom13(PostgresCluster pg) {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TABLE m (id int, region text, PRIMARY KEY (id, region)) PARTITION BY LIST (region)",
+                    "CREATE TABLE m_a PARTITION OF m FOR VALUES IN ('a')",
+                    "CREATE TABLE m_rest PARTITION OF m DEFAULT",
+                    "INSERT INTO m VALUES (1, 'a'), (2, 'x')");
+            f.capture("public", "m");
+            ConnectorRun first = f.read();
+            assertThat(first.exitCode()).as(first.toString()).isZero();
+            assertThat(ids(first, "m")).containsExactlyInAnyOrder(1, 2);
+            assertThat(f.scalar("SELECT " + (pg.majorVersion() >= 13 ? "pubviaroot" : "false")
+                    + "::text FROM pg_publication WHERE pubname = '" + f.publication + "'"))
+                    .isEqualTo(pg.majorVersion() >= 13 ? "true" : "false");
+            // A partition created and filled after the backfill, and a row moved between partitions.
+            f.sql("CREATE TABLE m_b PARTITION OF m FOR VALUES IN ('b')", "INSERT INTO m VALUES (3, 'b')",
+                    "UPDATE m SET region = 'b' WHERE id = 1");
+            ConnectorRun second = f.read();
+            assertThat(second.exitCode()).as(second.toString()).isZero();
+            assertThat(second.records()).allMatch(r -> r.get("stream").asText().equals("m"));
+            JsonNode last = second.records().get(second.records().size() - 1);
+            assertThat(last.at("/data/id").asInt()).isEqualTo(1);
+            assertThat(last.at("/data/region").asText()).isEqualTo("b");
+            assertThat(last.at("/data/_ab_cdc_deleted_at").isNull()).isTrue();
+        }
+    }
+
+    @Test
+    void aPublicationOfSomePartitionsOnlyIsAWarningNamingTheOthers(PostgresCluster pg) {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TABLE s (id int, region text, PRIMARY KEY (id, region)) PARTITION BY LIST (region)",
+                    "CREATE TABLE s_a PARTITION OF s FOR VALUES IN ('a')",
+                    "CREATE TABLE s_b PARTITION OF s FOR VALUES IN ('b')",
+                    "CREATE PUBLICATION " + f.publication + " FOR TABLE s_a");
+            f.capture("public", "s");
+            ConnectorRun run = f.read();
+            assertThat(run.exitCode()).as(run.toString()).isZero();
+            assertThat(run.ofType("LOG").stream().map(l -> l.at("/log/message").asText())
+                    .filter(m -> m.contains("only partly in publication") && m.contains("public.s_b")
+                            && !m.contains("public.s_a") && m.contains("ADD TABLE \"public\".\"s\""))
+                    .toList()).hasSize(1);
+        }
+    }
+}
