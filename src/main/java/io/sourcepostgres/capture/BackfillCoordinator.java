@@ -7,6 +7,7 @@ import io.sourcepostgres.airbyte.StreamId;
 import io.sourcepostgres.backfill.Chunk;
 import io.sourcepostgres.backfill.ChunkReader;
 import io.sourcepostgres.backfill.RowKey;
+import io.sourcepostgres.failpoints.Failpoints;
 import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.pgoutput.TupleData;
 import java.sql.Connection;
@@ -262,6 +263,7 @@ final class BackfillCoordinator {
         }
         PendingChunk p = pending;
         pending = null;
+        Failpoints.hit(Failpoints.BETWEEN_FENCE_AND_CHUNK_ROWS);
         emitRows(p.stream, p.chunk, p.lowFence, p.readAtMillis);
         StreamProgress next = p.chunk.done() ? StreamProgress.ACTIVE
                 : new StreamProgress(StreamProgress.Phase.BACKFILLING, p.chunk.resumeAfter(), p.stream.rowsDone);
@@ -274,7 +276,12 @@ final class BackfillCoordinator {
 
     private void emitRows(BackfillStream stream, Chunk chunk, long lsn, long readAtMillis) {
         String readAt = java.time.Instant.ofEpochMilli(readAtMillis).toString();
+        int half = chunk.size() / 2;
+        int i = 0;
         for (TupleData row : chunk.rows()) {
+            if (i++ == half) {
+                Failpoints.hit(Failpoints.MID_CHUNK_EMIT);
+            }
             records.write(stream.shape, row, false, lsn, readAt, false, System.currentTimeMillis());
             checkpoints.countRecord();
         }

@@ -3,6 +3,7 @@ package io.sourcepostgres.capture;
 import io.sourcepostgres.airbyte.AirbyteOutput;
 import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.LogLevel;
+import io.sourcepostgres.failpoints.Failpoints;
 import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.pgoutput.PgOutputDecoder;
 import io.sourcepostgres.pgoutput.PgOutputMessage;
@@ -204,7 +205,10 @@ public final class ReplicationCapture {
         commitTime = io.sourcepostgres.pgoutput.PgTimestamp.toRfc3339Utc(c.commitTimeMicros());
         inTransaction = true;
         try {
-            streamed.replay(c.xid(), (changeLsn, bytes, off, len) -> apply(decoder.decodeInStream(bytes, off, len), changeLsn));
+            streamed.replay(c.xid(), (changeLsn, bytes, off, len) -> {
+                apply(decoder.decodeInStream(bytes, off, len), changeLsn);
+                Failpoints.hit(Failpoints.MID_STREAMED_TRANSACTION);
+            });
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {

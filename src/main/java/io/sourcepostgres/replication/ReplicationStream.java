@@ -1,6 +1,7 @@
 package io.sourcepostgres.replication;
 
 import io.sourcepostgres.airbyte.ConnectorException;
+import io.sourcepostgres.failpoints.Failpoints;
 import io.sourcepostgres.pgoutput.Lsn;
 import java.nio.ByteBuffer;
 import java.sql.SQLException;
@@ -80,6 +81,7 @@ public final class ReplicationStream implements AutoCloseable {
 
     /** Tells the server that everything before {@code lsn} is durably stored downstream. */
     public void acknowledge(long lsn) {
+        Failpoints.hit(Failpoints.BEFORE_SLOT_CONFIRM);
         stream.setFlushedLSN(LogSequenceNumber.valueOf(lsn));
         stream.setAppliedLSN(LogSequenceNumber.valueOf(lsn));
     }
