@@ -98,6 +98,9 @@ public final class AirbyteOutput implements StateSink, LogSink, AutoCloseable {
         }
         endLine();
         stateUnflushed = true;
+        if (Failpoints.isOn(Failpoints.AFTER_STATE_WRITTEN)) {
+            flush(); // only under that test: the point is a state on stdout with nothing after it
+        }
     }
 
     // ---- everything else -----------------------------------------------------------------------------

@@ -43,6 +43,11 @@ public final class Failpoints {
     private Failpoints() {
     }
 
+    /** Whether the point {@code name} is switched on (for the rare point that must prepare before it is reached). */
+    public static boolean isOn(String name) {
+        return ACTIVE && POINTS.containsKey(name);
+    }
+
     /** The program reached the point {@code name}: does what the configuration says there, usually nothing. */
     public static void hit(String name) {
         if (!ACTIVE) {
