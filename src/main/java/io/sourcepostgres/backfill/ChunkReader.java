@@ -3,6 +3,7 @@ package io.sourcepostgres.backfill;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.pgoutput.TupleData;
+import io.sourcepostgres.postgres.SqlFailures;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -173,23 +174,11 @@ public final class ChunkReader {
 
     /** An SQL failure as the connector reports it: who must act, and how. */
     static ConnectorException failure(String what, SQLException e) {
-        String state = e.getSQLState() == null ? "" : e.getSQLState();
-        if (state.startsWith("08") || state.equals("57P01") || state.startsWith("40") || state.equals("53300")) {
-            return ConnectorException.transientError(what + " failed: " + e.getMessage()
-                    + ". The connection was lost or the server is overloaded or restarting; retry.", e);
-        }
-        if (state.equals("57014")) {
-            return ConnectorException.transientError(what + " failed: " + e.getMessage() + ". The statement timed "
-                    + "out or was cancelled; retry, raise the statement timeout, or lower backfill_chunk_size.", e);
-        }
-        if (state.equals("42501")) {
-            return ConnectorException.config(what + " failed: " + e.getMessage() + ". Grant the connector's user "
-                    + "SELECT on the table and USAGE on its schema.", e);
-        }
-        if (state.equals("42P01") || state.equals("42703")) {
-            return ConnectorException.transientError(what + " failed: " + e.getMessage() + ". The table changed "
-                    + "while it was being captured (dropped or altered); the next run reads it anew.", e);
-        }
-        return ConnectorException.system(what + " failed unexpectedly: " + e.getMessage(), e);
+        return SqlFailures.failure(what, e, switch (SqlFailures.causeOf(e)) {
+            case TIMED_OUT -> "The statement timed out or was cancelled; retry, raise statement_timeout_seconds, "
+                    + "or lower backfill_chunk_size.";
+            case NOT_PERMITTED -> "Grant the connector's user SELECT on the table and USAGE on its schema.";
+            default -> null;
+        });
     }
 }

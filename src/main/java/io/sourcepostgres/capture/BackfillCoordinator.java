@@ -10,6 +10,7 @@ import io.sourcepostgres.backfill.RowKey;
 import io.sourcepostgres.failpoints.Failpoints;
 import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.pgoutput.TupleData;
+import io.sourcepostgres.postgres.SqlFailures;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayDeque;
@@ -315,8 +316,7 @@ final class BackfillCoordinator {
         try {
             return WalFence.emit(connection);
         } catch (SQLException e) {
-            throw io.sourcepostgres.airbyte.ConnectorException.transientError("Writing a backfill fence failed: "
-                    + e.getMessage(), e);
+            throw SqlFailures.failure("Writing a backfill fence", e);
         }
     }
 }

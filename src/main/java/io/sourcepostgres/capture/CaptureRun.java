@@ -10,6 +10,7 @@ import io.sourcepostgres.config.ConnectorConfig;
 import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.postgres.PgConnections;
 import io.sourcepostgres.postgres.QueryNetworkTimeout;
+import io.sourcepostgres.postgres.SqlFailures;
 import io.sourcepostgres.postgres.WalSenderLiveness;
 import io.sourcepostgres.postgres.ServerInfo;
 import io.sourcepostgres.postgres.ServerShutdownWatch;
@@ -108,7 +109,7 @@ public final class CaptureRun {
             }
             clean = true;
         } catch (SQLException e) {
-            throw ConnectorException.transientError("A query failed: " + e.getMessage(), e);
+            throw SqlFailures.failure("A query", e);
         } catch (java.io.IOException e) {
             throw ConnectorException.system("Cannot create a temporary directory: " + e.getMessage(), e);
         } finally {

@@ -5,6 +5,7 @@ import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.backfill.Chunk;
 import io.sourcepostgres.backfill.ChunkReader;
 import io.sourcepostgres.pgoutput.Lsn;
+import io.sourcepostgres.postgres.SqlFailures;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -75,7 +76,7 @@ final class ChunkReadAhead implements AutoCloseable {
             rs.next();
             return Lsn.parse(rs.getString(1));
         } catch (SQLException e) {
-            throw ConnectorException.transientError("Reading the WAL position failed: " + e.getMessage(), e);
+            throw SqlFailures.failure("Reading the WAL position", e);
         }
     }
 

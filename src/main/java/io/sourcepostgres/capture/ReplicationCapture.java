@@ -7,6 +7,7 @@ import io.sourcepostgres.failpoints.Failpoints;
 import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.pgoutput.PgOutputDecoder;
 import io.sourcepostgres.pgoutput.PgOutputMessage;
+import io.sourcepostgres.postgres.SqlFailures;
 import io.sourcepostgres.replication.ReplicationStream;
 import io.sourcepostgres.replication.StreamedTransactions;
 import java.nio.ByteBuffer;
@@ -249,19 +250,14 @@ public final class ReplicationCapture {
     }
 
     private static ConnectorException replicationFailed(SQLException e) {
-        String state = e.getSQLState() == null ? "" : e.getSQLState();
         String message = e.getMessage() == null ? "" : e.getMessage();
         if (message.contains("publication") && message.contains("does not exist")) {
-            return ConnectorException.config("The server cannot decode the slot's changes: " + message.split("\n")[0]
+            return SqlFailures.explained("The server cannot decode the slot's changes: " + message.split("\n")[0]
                     + ". pgoutput reads the publication as of each change, so a slot created before its publication "
                     + "fails on the changes in between, and a dropped publication fails from then on. Create the "
                     + "publication, then drop and recreate the slot (SELECT pg_drop_replication_slot('<slot>');) and "
                     + "run without state for a new backfill.", e);
         }
-        if (state.startsWith("08") || state.startsWith("57P")) {
-            return ConnectorException.transientError("The replication connection failed: " + e.getMessage()
-                    + ". The next run resumes from the last emitted state.", e);
-        }
-        return ConnectorException.system("Reading the replication stream failed: " + e.getMessage(), e);
+        return SqlFailures.failure("Reading the replication stream", e);
     }
 }

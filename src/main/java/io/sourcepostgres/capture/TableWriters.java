@@ -1,12 +1,12 @@
 package io.sourcepostgres.capture;
 
 import io.sourcepostgres.airbyte.AirbyteOutput;
-import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.LogLevel;
 import io.sourcepostgres.airbyte.StreamId;
 import io.sourcepostgres.backfill.ChunkSnapshot;
 import io.sourcepostgres.discovery.DiscoveredTable;
 import io.sourcepostgres.discovery.Partition;
+import io.sourcepostgres.postgres.SqlFailures;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -63,8 +63,7 @@ final class TableWriters {
                 }
             }
         } catch (SQLException e) {
-            throw ConnectorException.transientError("Reading the writers of " + table.id() + " from pg_locks failed: "
-                    + e.getMessage(), e);
+            throw SqlFailures.failure("Reading the writers of " + table.id() + " from pg_locks", e);
         }
         return new TableWriters(List.copyOf(writers));
     }
@@ -85,7 +84,7 @@ final class TableWriters {
                 done = rs.getLong(1) == 0;
             }
         } catch (SQLException e) {
-            throw ConnectorException.transientError("Checking transaction status failed: " + e.getMessage(), e);
+            throw SqlFailures.failure("Checking transaction status", e);
         }
         if (!done && now - since > WARN_AFTER_NANOS && now - lastWarning > WARN_AFTER_NANOS) {
             lastWarning = now;
