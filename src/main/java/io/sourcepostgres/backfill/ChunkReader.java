@@ -28,13 +28,39 @@ public final class ChunkReader {
     /** Below this much data still in flight, reading the rest of a cut COPY is cheaper than cancelling it. */
     private static final long DRAIN_RATHER_THAN_CANCEL = 1 << 20;
 
-    private final BackfillPlan plan;
-    private final ChunkQuery query;
+    /** A chunk's read finds the table's shape changed this many times in a row before it gives up. */
+    private static final int MAX_REPLANS = 10;
+
+    /** Plans the backfill of a table anew, from the catalog as it is now (after its columns changed). */
+    @FunctionalInterface
+    public interface Replanner {
+        BackfillPlan replan(Connection connection) throws SQLException;
+    }
+
+    private final Replanner replanner;
+    private BackfillPlan plan;
+    private TableShape shape;
+    private ChunkQuery query;
     private long averageRowBytes = -1;
 
+    /** A reader that fails when the table's columns change under it (no way to plan anew). */
     public ChunkReader(BackfillPlan plan) {
-        this.plan = plan;
-        this.query = new ChunkQuery(plan);
+        this(plan, null);
+    }
+
+    /**
+     * A reader that, when a chunk finds the table's columns changed since {@code plan} was made, plans anew
+     * with {@code replanner} and reads that chunk (and the following ones) with the new columns and encoders.
+     */
+    public ChunkReader(BackfillPlan plan, Replanner replanner) {
+        this.replanner = replanner;
+        usePlan(plan);
+    }
+
+    private void usePlan(BackfillPlan newPlan) {
+        this.plan = newPlan;
+        this.shape = TableShape.of(newPlan.table());
+        this.query = new ChunkQuery(newPlan);
     }
 
     public BackfillPlan plan() {
@@ -58,7 +84,6 @@ public final class ChunkReader {
         if (maxRows < 1) {
             throw new IllegalArgumentException("maxRows must be at least 1");
         }
-        List<String> resume = ResumeValues.of(plan, resumeAfter);
         // About 90% of the byte bound's worth of rows as wide as the last chunk's, so that cuts stay rare.
         int limit = averageRowBytes <= 0 ? maxRows
                 : (int) Math.max(1, Math.min(maxRows, (maxBytes - maxBytes / 10) / averageRowBytes));
@@ -67,7 +92,31 @@ public final class ChunkReader {
                 throw new IllegalStateException("ChunkReader.read needs a connection in autocommit mode: each chunk is "
                         + "read in a transaction of its own");
             }
-            execute(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+            for (int replans = 0; ; replans++) {
+                execute(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                // Locked before the snapshot is taken: no ALTER can commit between the check below and the
+                // rows, nor (as a table rewrite does) after the snapshot, which would hide every row from it.
+                boolean fits;
+                try {
+                    execute(connection, "LOCK TABLE ONLY " + plan.table().id().quoted() + " IN ACCESS SHARE MODE");
+                    fits = TableShape.read(connection, plan.table()).equals(shape);
+                } catch (SQLException | RuntimeException e) {
+                    rollback(connection, e);
+                    throw e;
+                }
+                if (fits) {
+                    break;
+                }
+                execute(connection, "ROLLBACK");
+                if (replanner == null || replans == MAX_REPLANS) {
+                    throw ConnectorException.transientError("The columns of table " + plan.table().id() + " changed "
+                            + "while it was being backfilled, " + (replanner == null ? "and this reader cannot plan anew"
+                            : "again and again") + ". Retry once the table's definition stays put.", null);
+                }
+                usePlan(replanner.replan(connection));
+                averageRowBytes = -1;
+            }
+            List<String> resume = ResumeValues.of(plan, resumeAfter);
             Chunk chunk;
             try {
                 chunk = readInTransaction(connection, resume, limit, maxBytes);
@@ -163,6 +212,14 @@ public final class ChunkReader {
             if (!"57014".equals(e.getSQLState())) {
                 throw e;
             }
+        }
+    }
+
+    private static void rollback(Connection connection, Exception failure) {
+        try {
+            execute(connection, "ROLLBACK");
+        } catch (SQLException suppressed) {
+            failure.addSuppressed(suppressed);
         }
     }
 

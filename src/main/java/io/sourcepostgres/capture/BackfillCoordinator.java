@@ -214,7 +214,7 @@ final class BackfillCoordinator {
     }
 
     private InFlight submit(BackfillStream stream, JsonNode resumeAfter, boolean replicationPaused) {
-        ChunkReader reader = readers.computeIfAbsent(stream.id, id -> new ChunkReader(stream.plan));
+        ChunkReader reader = readers.computeIfAbsent(stream.id, id -> new ChunkReader(stream.plan, stream.replanner));
         RecentTransactions.Mark delivered = recent.mark(); // before the read can take its snapshot
         return new InFlight(stream, readAhead.submit(stream, reader, resumeAfter, chunkRows, chunkBytes), replicationPaused,
                 delivered);
@@ -277,13 +277,22 @@ final class BackfillCoordinator {
 
     private void emitRows(BackfillStream stream, Chunk chunk, long lsn, long readAtMillis) {
         String readAt = java.time.Instant.ofEpochMilli(readAtMillis).toString();
+        if (stream.replanned(chunk.plan())) {
+            out.log(LogLevel.WARN, "The columns of " + stream.id + " changed while it was being backfilled: rows from "
+                    + "here on are read with its new columns " + chunk.plan().columns().stream()
+                            .map(io.sourcepostgres.discovery.ColumnInfo::name).toList() + ". Rows backfilled before the "
+                    + "change keep their old columns, and values that the change itself set (a default of an added "
+                    + "column, a type change's rewrite) are not in the WAL: reset the stream to backfill it again if "
+                    + "the destination needs them.");
+        }
+        CapturedTable shape = stream.shapeOf(chunk.plan());
         int half = chunk.size() / 2;
         int i = 0;
         for (TupleData row : chunk.rows()) {
             if (i++ == half) {
                 Failpoints.hit(Failpoints.MID_CHUNK_EMIT);
             }
-            records.write(stream.shape, row, false, lsn, readAt, false, System.currentTimeMillis());
+            records.write(shape, row, false, lsn, readAt, false, System.currentTimeMillis());
             checkpoints.countRecord();
         }
         stream.rowsDone += chunk.size();

@@ -184,9 +184,22 @@ public final class CaptureRun {
                     io.sourcepostgres.backfill.RowEstimate.of(query, target.table());
             long done = incremental && progress != null ? progress.rowsDone() : 0;
             out.estimate(s.id(), Math.max(0, estimate.rows() - done), estimate.bytes());
-            queue.add(new BackfillStream(s.id(), plan, incremental, estimate.rows(), done));
+            queue.add(new BackfillStream(s.id(), plan, replanner(s, !incremental || generatedReplicated), incremental,
+                    estimate.rows(), done));
         }
         return queue;
+    }
+
+    /** Plans the backfill of {@code s} anew from the catalog as it is now: after its table's columns changed. */
+    private io.sourcepostgres.backfill.ChunkReader.Replanner replanner(ConfiguredCatalog.ConfiguredStream s,
+            boolean withGenerated) {
+        return c -> {
+            io.sourcepostgres.discovery.DiscoveredTable table = io.sourcepostgres.discovery.TableCatalog
+                    .read(c, config.publicationName(), List.of(s.id())).table(s.id())
+                    .orElseThrow(() -> ConnectorException.transientError("Table " + s.id() + " disappeared while it "
+                            + "was being backfilled (dropped or renamed); the next run reports what to do.", null));
+            return io.sourcepostgres.backfill.BackfillPlan.of(c, table, s.primaryKey(), withGenerated);
+        };
     }
 
     private static void deleteQuietly(Path dir) {

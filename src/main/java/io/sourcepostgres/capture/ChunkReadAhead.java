@@ -46,7 +46,7 @@ final class ChunkReadAhead implements AutoCloseable {
             long readAt = System.currentTimeMillis();
             Chunk chunk = reader.read(connection, resumeAfter, maxRows, maxBytes);
             TableWriters writers = stream.replicated
-                    ? TableWriters.runningSince(connection, stream.plan.table(), chunk.snapshot()) : null;
+                    ? TableWriters.runningSince(connection, chunk.plan().table(), chunk.snapshot()) : null;
             return new Read(chunk, low, readAt, writers);
         });
     }
