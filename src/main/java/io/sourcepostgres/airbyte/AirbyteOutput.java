@@ -1,32 +1,26 @@
 package io.sourcepostgres.airbyte;
 
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.io.ContentReference;
-import com.fasterxml.jackson.core.io.IOContext;
-import com.fasterxml.jackson.core.json.UTF8JsonGenerator;
-import com.fasterxml.jackson.core.util.BufferRecycler;
-import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.sourcepostgres.failpoints.Failpoints;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.util.List;
 
 /**
- * The only writer of stdout: one Airbyte message per line, written through a streaming generator into a
- * large buffer. Records are written straight into the buffer (no tree per row); the buffer is flushed
- * when a caller asks (after a STATE, when the source goes idle) and before any non-record message, so
- * logs and traces are never held back behind records.
+ * The only writer of stdout: one Airbyte message per line, each encoded whole by a streaming generator
+ * before it is copied into a large buffer, so that a message that fails half-way leaves nothing behind.
+ * Records go through {@link #records()} (no tree per row); states through {@link StateSink}; logs through
+ * {@link LogSink}. The buffer is flushed when a caller asks (after a STATE, when the source goes idle) and
+ * after any message other than a record or a state, so logs and traces are never held back behind records.
  *
  * <p>Methods are synchronized so that the logging of background threads cannot tear a line; the data
  * path calls them from one thread, where an uncontended lock costs next to nothing.
  */
-public final class AirbyteOutput implements AutoCloseable {
+public final class AirbyteOutput implements StateSink, LogSink, AutoCloseable {
     private static final int BUFFER_BYTES = 1 << 17;
     /**
      * Writes the tree of a message without flushing after it, as the mapper would by default: a STATE after
@@ -34,33 +28,20 @@ public final class AirbyteOutput implements AutoCloseable {
      */
     private static final ObjectMapper WITHOUT_FLUSH = Json.MAPPER.copy()
             .disable(SerializationFeature.FLUSH_AFTER_WRITE_VALUE);
-    /** What follows a record's {@code data} object (and its {@code meta}, if any): the ends of two objects, the line. */
-    private static final SerializedString RECORD_END = new SerializedString("}}\n");
-
-    private final JsonGenerator gen;
-    private final OutputStream out;
+    private final WholeLine line = new WholeLine(WITHOUT_FLUSH, 1 << 13);
+    /** Every message's generator writes the whole message into this buffer, which goes to stdout on flush. */
+    private final java.io.BufferedOutputStream buffered;
+    private final RecordSink records = new RecordSink(this);
+    private JsonGenerator gen;
+    /** Whether a STATE was written since the last flush (the failpoint after-state-written fires once it is out). */
+    private boolean stateUnflushed;
     private final Secrets secrets;
     private volatile LogLevel threshold = LogLevel.INFO;
     private long lastFlushNanos = System.nanoTime();
-    // A record's envelope, encoded: its start per stream, its time while the millisecond lasts.
-    private final java.util.Map<StreamId, SerializedString> envelopeStarts = new java.util.HashMap<>();
-    private long envelopeMillis = Long.MIN_VALUE;
-    private SerializedString envelopeTime;
 
     public AirbyteOutput(OutputStream stdout, Secrets secrets) {
-        this.out = stdout;
+        this.buffered = new java.io.BufferedOutputStream(stdout, BUFFER_BYTES);
         this.secrets = secrets;
-        // The generator's own buffer is the output buffer: a large one, written straight to stdout, rather
-        // than the factory's 8 KB one copied into a second buffer.
-        JsonFactory factory = Json.MAPPER.getFactory();
-        IOContext context = new IOContext(factory.streamReadConstraints(), factory.streamWriteConstraints(),
-                com.fasterxml.jackson.core.ErrorReportConfiguration.defaults(), new BufferRecycler(), ContentReference.rawReference(stdout), false);
-        context.setEncoding(JsonEncoding.UTF8);
-        this.gen = new UTF8JsonGenerator(context, factory.getGeneratorFeatures(), WITHOUT_FLUSH, stdout, '"',
-                new byte[BUFFER_BYTES], 0, false);
-        gen.setRootValueSeparator(null);
-        gen.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
-        gen.disable(JsonGenerator.Feature.FLUSH_PASSED_TO_STREAM);
     }
 
     public Secrets secrets() {
@@ -71,68 +52,25 @@ public final class AirbyteOutput implements AutoCloseable {
         this.threshold = level;
     }
 
+    @Override
     public boolean isEnabled(LogLevel level) {
         return level.enabledAt(threshold);
     }
 
     // ---- records: the hot path ---------------------------------------------------------------------
 
-    /**
-     * Starts a RECORD and leaves the generator inside its {@code data} object: the caller writes the
-     * fields, then calls {@link #endRecord}. Nothing else may be written in between.
-     *
-     * <p>The envelope around {@code data} is the same for every record of a stream but for its time, so it
-     * is written as two pre-encoded pieces, one per stream and one per millisecond; the generator only sees
-     * the {@code data} object, which it takes for a value at the root.
-     */
-    public synchronized JsonGenerator beginRecord(StreamId stream, long emittedAtMillis) {
+    /** The sink of RECORD messages, each written whole or not at all. One per output; capture thread only. */
+    public RecordSink records() {
+        return records;
+    }
+
+    /** Copies a record that {@link RecordSink} encoded to its end into the output buffer. */
+    synchronized void commitRecord(WholeLine record) {
         try {
-            if (emittedAtMillis != envelopeMillis) {
-                envelopeTime = new SerializedString(emittedAtMillis + ",\"data\":");
-                envelopeMillis = emittedAtMillis;
-            }
-            gen.writeRaw(envelopeStart(stream));
-            gen.writeRaw(envelopeTime);
-            gen.writeStartObject();
-            return gen;
+            record.commit(buffered);
         } catch (IOException e) {
             throw stdoutFailed(e);
         }
-    }
-
-    /** Closes the record begun by {@link #beginRecord}, with the fields whose value had to be nulled. */
-    public synchronized void endRecord(List<MetaChange> changes) {
-        try {
-            gen.writeEndObject(); // data
-            if (changes != null && !changes.isEmpty()) {
-                StringBuilder meta = new StringBuilder(",\"meta\":{\"changes\":[");
-                for (MetaChange c : changes) {
-                    meta.append(meta.charAt(meta.length() - 1) == '[' ? "" : ",")
-                            .append("{\"field\":").append(Json.MAPPER.writeValueAsString(c.field()))
-                            .append(",\"change\":").append(Json.MAPPER.writeValueAsString(c.change()))
-                            .append(",\"reason\":").append(Json.MAPPER.writeValueAsString(c.reason())).append('}');
-                }
-                gen.writeRaw(meta.append("]}").toString());
-            }
-            gen.writeRaw(RECORD_END);
-        } catch (IOException e) {
-            throw stdoutFailed(e);
-        }
-    }
-
-    /** {@code {"type":"RECORD","record":{"namespace":...,"stream":...,"emitted_at":} for {@code stream}. */
-    private SerializedString envelopeStart(StreamId stream) throws IOException {
-        SerializedString start = envelopeStarts.get(stream);
-        if (start == null) {
-            StringBuilder sb = new StringBuilder("{\"type\":\"RECORD\",\"record\":{");
-            if (stream.namespace() != null) {
-                sb.append("\"namespace\":").append(Json.MAPPER.writeValueAsString(stream.namespace())).append(',');
-            }
-            sb.append("\"stream\":").append(Json.MAPPER.writeValueAsString(stream.name())).append(",\"emitted_at\":");
-            start = new SerializedString(sb.toString());
-            envelopeStarts.put(stream, start);
-        }
-        return start;
     }
 
     // ---- state ---------------------------------------------------------------------------------------
@@ -144,16 +82,24 @@ public final class AirbyteOutput implements AutoCloseable {
      * most a millisecond after a commit while it stays busy; one write per small transaction would cost more
      * than the transaction.
      */
+    @Override
     public synchronized void state(io.sourcepostgres.capture.CaptureState state, String streamStatesJson, long recordCount) {
         try {
+            gen = line.begin();
             gen.writeStartObject();
             gen.writeStringField("type", "STATE");
             gen.writeFieldName("state");
             StateCodec.writeMessage(gen, state, streamStatesJson, recordCount);
             gen.writeEndObject();
             gen.writeRaw('\n');
-        } catch (IOException e) {
-            throw stdoutFailed(e);
+        } catch (IOException | RuntimeException e) {
+            line.abort();
+            throw encodingFailed(e);
+        }
+        endLine();
+        stateUnflushed = true;
+        if (Failpoints.isOn(Failpoints.AFTER_STATE_WRITTEN)) {
+            flush(); // only under that test: the point is a state on stdout with nothing after it
         }
     }
 
@@ -171,6 +117,7 @@ public final class AirbyteOutput implements AutoCloseable {
 
     public synchronized void connectionStatus(boolean succeeded, String message) {
         try {
+            gen = line.begin();
             gen.writeStartObject();
             gen.writeStringField("type", "CONNECTION_STATUS");
             gen.writeFieldName("connectionStatus");
@@ -182,21 +129,26 @@ public final class AirbyteOutput implements AutoCloseable {
             gen.writeEndObject();
             gen.writeEndObject();
             gen.writeRaw('\n');
-        } catch (IOException e) {
-            throw stdoutFailed(e);
+        } catch (IOException | RuntimeException e) {
+            line.abort();
+            throw encodingFailed(e);
         }
+        endLine();
         flush();
     }
 
+    @Override
     public void log(LogLevel level, String message) {
         log(level, message, null);
     }
 
+    @Override
     public synchronized void log(LogLevel level, String message, Throwable error) {
         if (!isEnabled(level)) {
             return;
         }
         try {
+            gen = line.begin();
             gen.writeStartObject();
             gen.writeStringField("type", "LOG");
             gen.writeFieldName("log");
@@ -209,14 +161,17 @@ public final class AirbyteOutput implements AutoCloseable {
             gen.writeEndObject();
             gen.writeEndObject();
             gen.writeRaw('\n');
-        } catch (IOException e) {
-            throw stdoutFailed(e);
+        } catch (IOException | RuntimeException e) {
+            line.abort();
+            throw encodingFailed(e);
         }
+        endLine();
         flush();
     }
 
     public synchronized void traceError(FailureType failureType, String message, Throwable error, StreamId stream) {
         try {
+            gen = line.begin();
             traceStart("ERROR");
             gen.writeFieldName("error");
             gen.writeStartObject();
@@ -231,14 +186,17 @@ public final class AirbyteOutput implements AutoCloseable {
             }
             gen.writeEndObject();
             traceEnd();
-        } catch (IOException e) {
-            throw stdoutFailed(e);
+        } catch (IOException | RuntimeException e) {
+            line.abort();
+            throw encodingFailed(e);
         }
+        endLine();
         flush();
     }
 
     public synchronized void streamStatus(StreamId stream, StreamStatus status) {
         try {
+            gen = line.begin();
             traceStart("STREAM_STATUS");
             gen.writeFieldName("stream_status");
             gen.writeStartObject();
@@ -246,14 +204,17 @@ public final class AirbyteOutput implements AutoCloseable {
             gen.writeStringField("status", status.name());
             gen.writeEndObject();
             traceEnd();
-        } catch (IOException e) {
-            throw stdoutFailed(e);
+        } catch (IOException | RuntimeException e) {
+            line.abort();
+            throw encodingFailed(e);
         }
+        endLine();
         flush();
     }
 
     public synchronized void estimate(StreamId stream, long rowEstimate, long byteEstimate) {
         try {
+            gen = line.begin();
             traceStart("ESTIMATE");
             gen.writeFieldName("estimate");
             gen.writeStartObject();
@@ -268,19 +229,25 @@ public final class AirbyteOutput implements AutoCloseable {
             }
             gen.writeEndObject();
             traceEnd();
-        } catch (IOException e) {
-            throw stdoutFailed(e);
+        } catch (IOException | RuntimeException e) {
+            line.abort();
+            throw encodingFailed(e);
         }
+        endLine();
         flush();
     }
 
     public synchronized void flush() {
         lastFlushNanos = System.nanoTime();
         try {
-            gen.flush();
-            out.flush();
+            buffered.flush();
         } catch (IOException e) {
             throw stdoutFailed(e);
+        }
+        if (stateUnflushed) {
+            stateUnflushed = false;
+            // A STATE is on stdout and nothing after it: where a crash must resume exactly from it.
+            Failpoints.hit(Failpoints.AFTER_STATE_WRITTEN);
         }
     }
 
@@ -301,15 +268,18 @@ public final class AirbyteOutput implements AutoCloseable {
 
     private void writeMessage(String type, String field, JsonNode body) {
         try {
+            gen = line.begin();
             gen.writeStartObject();
             gen.writeStringField("type", type);
             gen.writeFieldName(field);
             gen.writeTree(body);
             gen.writeEndObject();
             gen.writeRaw('\n');
-        } catch (IOException e) {
-            throw stdoutFailed(e);
+        } catch (IOException | RuntimeException e) {
+            line.abort();
+            throw encodingFailed(e);
         }
+        endLine();
     }
 
     private void traceStart(String type) throws IOException {
@@ -341,6 +311,23 @@ public final class AirbyteOutput implements AutoCloseable {
         StringWriter sw = new StringWriter();
         error.printStackTrace(new PrintWriter(sw));
         return sw.toString();
+    }
+
+    /** Hands the message encoded since {@code line.begin()} to the output buffer, whole. */
+    private void endLine() {
+        try {
+            line.commit(buffered);
+        } catch (IOException e) {
+            throw stdoutFailed(e);
+        }
+    }
+
+    /** A message that could not be encoded (it was dropped whole): a bug, not a failure of stdout. */
+    private static RuntimeException encodingFailed(Exception e) {
+        if (e instanceof RuntimeException r) {
+            return r;
+        }
+        return new IllegalStateException("Encoding a message failed: " + e.getMessage(), e);
     }
 
     private static StdoutFailedException stdoutFailed(IOException e) {

@@ -3,6 +3,7 @@ package io.sourcepostgres.backfill;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.pgoutput.TupleData;
+import io.sourcepostgres.postgres.SqlFailures;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -27,13 +28,39 @@ public final class ChunkReader implements ChunkSource {
     /** Below this much data still in flight, reading the rest of a cut COPY is cheaper than cancelling it. */
     private static final long DRAIN_RATHER_THAN_CANCEL = 1 << 20;
 
-    private final BackfillPlan plan;
-    private final ChunkQuery query;
+    /** A chunk's read finds the table's shape changed this many times in a row before it gives up. */
+    private static final int MAX_REPLANS = 10;
+
+    /** Plans the backfill of a table anew, from the catalog as it is now (after its columns changed). */
+    @FunctionalInterface
+    public interface Replanner {
+        BackfillPlan replan(Connection connection) throws SQLException;
+    }
+
+    private final Replanner replanner;
+    private BackfillPlan plan;
+    private TableShape shape;
+    private ChunkQuery query;
     private long averageRowBytes = -1;
 
+    /** A reader that fails when the table's columns change under it (no way to plan anew). */
     public ChunkReader(BackfillPlan plan) {
-        this.plan = plan;
-        this.query = new ChunkQuery(plan);
+        this(plan, null);
+    }
+
+    /**
+     * A reader that, when a chunk finds the table's columns changed since {@code plan} was made, plans anew
+     * with {@code replanner} and reads that chunk (and the following ones) with the new columns and encoders.
+     */
+    public ChunkReader(BackfillPlan plan, Replanner replanner) {
+        this.replanner = replanner;
+        usePlan(plan);
+    }
+
+    private void usePlan(BackfillPlan newPlan) {
+        this.plan = newPlan;
+        this.shape = TableShape.of(newPlan.table());
+        this.query = new ChunkQuery(newPlan);
     }
 
     @Override
@@ -59,7 +86,6 @@ public final class ChunkReader implements ChunkSource {
         if (maxRows < 1) {
             throw new IllegalArgumentException("maxRows must be at least 1");
         }
-        List<String> resume = ResumeValues.of(plan, resumeAfter);
         // About 90% of the byte bound's worth of rows as wide as the last chunk's, so that cuts stay rare.
         int limit = averageRowBytes <= 0 ? maxRows
                 : (int) Math.max(1, Math.min(maxRows, (maxBytes - maxBytes / 10) / averageRowBytes));
@@ -68,7 +94,31 @@ public final class ChunkReader implements ChunkSource {
                 throw new IllegalStateException("ChunkReader.read needs a connection in autocommit mode: each chunk is "
                         + "read in a transaction of its own");
             }
-            execute(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+            for (int replans = 0; ; replans++) {
+                execute(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                // Locked before the snapshot is taken: no ALTER can commit between the check below and the
+                // rows, nor (as a table rewrite does) after the snapshot, which would hide every row from it.
+                boolean fits;
+                try {
+                    execute(connection, "LOCK TABLE ONLY " + plan.table().id().quoted() + " IN ACCESS SHARE MODE");
+                    fits = TableShape.read(connection, plan.table()).equals(shape);
+                } catch (SQLException | RuntimeException e) {
+                    rollback(connection, e);
+                    throw e;
+                }
+                if (fits) {
+                    break;
+                }
+                execute(connection, "ROLLBACK");
+                if (replanner == null || replans == MAX_REPLANS) {
+                    throw ConnectorException.transientError("The columns of table " + plan.table().id() + " changed "
+                            + "while it was being backfilled, " + (replanner == null ? "and this reader cannot plan anew"
+                            : "again and again") + ". Retry once the table's definition stays put.", null);
+                }
+                usePlan(replanner.replan(connection));
+                averageRowBytes = -1;
+            }
+            List<String> resume = ResumeValues.of(plan, resumeAfter);
             Chunk chunk;
             try {
                 chunk = readInTransaction(connection, resume, limit, maxBytes);
@@ -167,6 +217,14 @@ public final class ChunkReader implements ChunkSource {
         }
     }
 
+    private static void rollback(Connection connection, Exception failure) {
+        try {
+            execute(connection, "ROLLBACK");
+        } catch (SQLException suppressed) {
+            failure.addSuppressed(suppressed);
+        }
+    }
+
     static void execute(Connection connection, String sql) throws SQLException {
         try (Statement st = connection.createStatement()) {
             st.execute(sql);
@@ -175,23 +233,11 @@ public final class ChunkReader implements ChunkSource {
 
     /** An SQL failure as the connector reports it: who must act, and how. */
     static ConnectorException failure(String what, SQLException e) {
-        String state = e.getSQLState() == null ? "" : e.getSQLState();
-        if (state.startsWith("08") || state.equals("57P01") || state.startsWith("40") || state.equals("53300")) {
-            return ConnectorException.transientError(what + " failed: " + e.getMessage()
-                    + ". The connection was lost or the server is overloaded or restarting; retry.", e);
-        }
-        if (state.equals("57014")) {
-            return ConnectorException.transientError(what + " failed: " + e.getMessage() + ". The statement timed "
-                    + "out or was cancelled; retry, raise the statement timeout, or lower backfill_chunk_size.", e);
-        }
-        if (state.equals("42501")) {
-            return ConnectorException.config(what + " failed: " + e.getMessage() + ". Grant the connector's user "
-                    + "SELECT on the table and USAGE on its schema.", e);
-        }
-        if (state.equals("42P01") || state.equals("42703")) {
-            return ConnectorException.transientError(what + " failed: " + e.getMessage() + ". The table changed "
-                    + "while it was being captured (dropped or altered); the next run reads it anew.", e);
-        }
-        return ConnectorException.system(what + " failed unexpectedly: " + e.getMessage(), e);
+        return SqlFailures.failure(what, e, switch (SqlFailures.causeOf(e)) {
+            case TIMED_OUT -> "The statement timed out or was cancelled; retry, raise statement_timeout_seconds, "
+                    + "or lower backfill_chunk_size.";
+            case NOT_PERMITTED -> "Grant the connector's user SELECT on the table and USAGE on its schema.";
+            default -> null;
+        });
     }
 }

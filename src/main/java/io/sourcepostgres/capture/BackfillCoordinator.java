@@ -9,8 +9,10 @@ import io.sourcepostgres.backfill.ChunkReader;
 import io.sourcepostgres.backfill.ChunkSource;
 import io.sourcepostgres.backfill.CtidChunkReader;
 import io.sourcepostgres.backfill.RowKey;
+import io.sourcepostgres.failpoints.Failpoints;
 import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.pgoutput.TupleData;
+import io.sourcepostgres.postgres.SqlFailures;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayDeque;
@@ -302,7 +304,7 @@ final class BackfillCoordinator {
 
     private InFlight submit(BackfillStream stream, JsonNode resumeAfter, boolean replicationPaused) {
         ChunkSource reader = readers.computeIfAbsent(stream.id,
-                id -> stream.keyless ? new CtidChunkReader(stream.plan) : new ChunkReader(stream.plan));
+                id -> stream.keyless ? new CtidChunkReader(stream.plan) : new ChunkReader(stream.plan, stream.replanner));
         RecentTransactions.Mark delivered = recent.mark(); // before the read can take its snapshot
         return new InFlight(stream, readAhead.submit(stream, reader, resumeAfter, chunkRows, chunkBytes), replicationPaused,
                 delivered);
@@ -353,6 +355,7 @@ final class BackfillCoordinator {
         }
         PendingChunk p = pending;
         pending = null;
+        Failpoints.hit(Failpoints.BETWEEN_FENCE_AND_CHUNK_ROWS);
         emitRows(p.stream, p.chunk, p.lowFence, p.readAtMillis);
         StreamProgress next = p.chunk.done() ? StreamProgress.ACTIVE
                 : new StreamProgress(StreamProgress.Phase.BACKFILLING, p.chunk.resumeAfter(), p.stream.rowsDone,
@@ -366,8 +369,22 @@ final class BackfillCoordinator {
 
     private void emitRows(BackfillStream stream, Chunk chunk, long lsn, long readAtMillis) {
         String readAt = java.time.Instant.ofEpochMilli(readAtMillis).toString();
+        if (stream.replanned(chunk.plan())) {
+            out.log(LogLevel.WARN, "The columns of " + stream.id + " changed while it was being backfilled: rows from "
+                    + "here on are read with its new columns " + chunk.plan().columns().stream()
+                            .map(io.sourcepostgres.discovery.ColumnInfo::name).toList() + ". Rows backfilled before the "
+                    + "change keep their old columns, and values that the change itself set (a default of an added "
+                    + "column, a type change's rewrite) are not in the WAL: reset the stream to backfill it again if "
+                    + "the destination needs them.");
+        }
+        CapturedTable shape = stream.shapeOf(chunk.plan());
+        int half = chunk.size() / 2;
+        int i = 0;
         for (TupleData row : chunk.rows()) {
-            records.write(stream.shape, row, false, lsn, readAt, false, System.currentTimeMillis());
+            if (i++ == half) {
+                Failpoints.hit(Failpoints.MID_CHUNK_EMIT);
+            }
+            records.write(shape, row, false, lsn, readAt, false, System.currentTimeMillis());
             checkpoints.countRecord();
         }
         stream.rowsDone += chunk.size();
@@ -400,8 +417,7 @@ final class BackfillCoordinator {
         try {
             return WalFence.emit(connection);
         } catch (SQLException e) {
-            throw io.sourcepostgres.airbyte.ConnectorException.transientError("Writing a backfill fence failed: "
-                    + e.getMessage(), e);
+            throw SqlFailures.failure("Writing a backfill fence", e);
         }
     }
 }

@@ -11,6 +11,7 @@ import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.postgres.PgConnections;
 import io.sourcepostgres.postgres.PublishedSubset;
 import io.sourcepostgres.postgres.QueryNetworkTimeout;
+import io.sourcepostgres.postgres.SqlFailures;
 import io.sourcepostgres.postgres.WalSenderLiveness;
 import io.sourcepostgres.postgres.ServerInfo;
 import io.sourcepostgres.postgres.ServerShutdownWatch;
@@ -125,7 +126,7 @@ public final class CaptureRun {
             }
             clean = true;
         } catch (SQLException e) {
-            throw ConnectorException.transientError("A query failed: " + e.getMessage(), e);
+            throw SqlFailures.failure("A query", e);
         } catch (java.io.IOException e) {
             throw ConnectorException.system("Cannot create a temporary directory: " + e.getMessage(), e);
         } finally {
@@ -219,9 +220,22 @@ public final class CaptureRun {
                 done = 0;
             }
             out.estimate(s.id(), Math.max(0, estimate.rows() - done), estimate.bytes());
-            queue.add(new BackfillStream(s.id(), plan, incremental, estimate.rows(), done));
+            queue.add(new BackfillStream(s.id(), plan, replanner(s, !incremental || generatedReplicated), incremental,
+                    estimate.rows(), done));
         }
         return queue;
+    }
+
+    /** Plans the backfill of {@code s} anew from the catalog as it is now: after its table's columns changed. */
+    private io.sourcepostgres.backfill.ChunkReader.Replanner replanner(ConfiguredCatalog.ConfiguredStream s,
+            boolean withGenerated) {
+        return c -> {
+            io.sourcepostgres.discovery.DiscoveredTable table = io.sourcepostgres.discovery.TableCatalog
+                    .read(c, config.publicationName(), List.of(s.id())).table(s.id())
+                    .orElseThrow(() -> ConnectorException.transientError("Table " + s.id() + " disappeared while it "
+                            + "was being backfilled (dropped or renamed); the next run reports what to do.", null));
+            return io.sourcepostgres.backfill.BackfillPlan.of(c, table, s.primaryKey(), withGenerated);
+        };
     }
 
     private static void deleteQuietly(Path dir) {

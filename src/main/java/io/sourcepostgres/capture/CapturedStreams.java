@@ -9,6 +9,7 @@ import io.sourcepostgres.config.ConnectorConfig;
 import io.sourcepostgres.discovery.DiscoveredTable;
 import io.sourcepostgres.discovery.TableCatalog;
 import io.sourcepostgres.pgoutput.PgOutputMessage;
+import io.sourcepostgres.postgres.SqlFailures;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -178,8 +179,7 @@ public final class CapturedStreams {
                 return rs.next() ? byStream.get(new StreamId(rs.getString(1), rs.getString(2))) : null;
             }
         } catch (SQLException e) {
-            throw ConnectorException.transientError("Looking up the partition root of relation " + oid + " failed: "
-                    + e.getMessage(), e);
+            throw SqlFailures.failure("Looking up the partition root of relation " + oid, e);
         }
     }
 }

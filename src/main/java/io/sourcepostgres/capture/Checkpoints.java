@@ -1,6 +1,6 @@
 package io.sourcepostgres.capture;
 
-import io.sourcepostgres.airbyte.AirbyteOutput;
+import io.sourcepostgres.airbyte.StateSink;
 import io.sourcepostgres.airbyte.StateCodec;
 import java.time.Duration;
 
@@ -9,7 +9,7 @@ import java.time.Duration;
  * (the caller guarantees that); with a checkpoint interval, several commits may share one state.
  */
 public final class Checkpoints {
-    private final AirbyteOutput out;
+    private final StateSink out;
     private final long intervalNanos;
     private CaptureState state;
     private CaptureState lastEmitted;
@@ -26,7 +26,7 @@ public final class Checkpoints {
      * @param initialKnownDownstream whether the orchestrator already holds {@code initial} (it passed it in),
      *     so that it need not be emitted again unless something changes
      */
-    public Checkpoints(AirbyteOutput out, CaptureState initial, boolean initialKnownDownstream, Duration interval) {
+    public Checkpoints(StateSink out, CaptureState initial, boolean initialKnownDownstream, Duration interval) {
         this.out = out;
         this.state = initial;
         this.lastEmitted = initialKnownDownstream ? initial : null;

@@ -5,6 +5,7 @@ import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.backfill.Chunk;
 import io.sourcepostgres.backfill.ChunkSource;
 import io.sourcepostgres.pgoutput.Lsn;
+import io.sourcepostgres.postgres.SqlFailures;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -46,7 +47,7 @@ final class ChunkReadAhead implements AutoCloseable {
             Chunk chunk = reader.read(connection, resumeAfter, maxRows, maxBytes);
             // A keyless chunk is emitted as soon as it is read (see KeylessBackfills): it waits for no fence.
             TableWriters writers = stream.replicated && !stream.keyless
-                    ? TableWriters.runningSince(connection, stream.plan.table(), chunk.snapshot()) : null;
+                    ? TableWriters.runningSince(connection, chunk.plan().table(), chunk.snapshot()) : null;
             return new Read(chunk, low, readAt, writers);
         });
     }
@@ -78,7 +79,7 @@ final class ChunkReadAhead implements AutoCloseable {
             rs.next();
             return Lsn.parse(rs.getString(1));
         } catch (SQLException e) {
-            throw ConnectorException.transientError("Reading the WAL position failed: " + e.getMessage(), e);
+            throw SqlFailures.failure("Reading the WAL position", e);
         }
     }
 

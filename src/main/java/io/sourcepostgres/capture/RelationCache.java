@@ -1,6 +1,6 @@
 package io.sourcepostgres.capture;
 
-import io.sourcepostgres.airbyte.AirbyteOutput;
+import io.sourcepostgres.airbyte.LogSink;
 import io.sourcepostgres.airbyte.LogLevel;
 import io.sourcepostgres.airbyte.StreamId;
 import io.sourcepostgres.pgoutput.PgOutputMessage;
@@ -20,13 +20,13 @@ import java.util.Map;
 public final class RelationCache {
     private final java.util.function.Function<PgOutputMessage.Relation, CapturedStreams.Target> targets;
     private final TypeLookup types;
-    private final AirbyteOutput out;
+    private final LogSink out;
     private final Map<Integer, CapturedTable> byRelationId = new HashMap<>();
     private final Map<StreamId, String> lastShape = new HashMap<>();
 
     /** @param targets the captured stream (with its key columns) a relation belongs to, or null */
     public RelationCache(java.util.function.Function<PgOutputMessage.Relation, CapturedStreams.Target> targets,
-            TypeLookup types, AirbyteOutput out) {
+            TypeLookup types, LogSink out) {
         this.targets = targets;
         this.types = types;
         this.out = out;

@@ -3,10 +3,12 @@ package io.sourcepostgres.capture;
 import io.sourcepostgres.airbyte.AirbyteOutput;
 import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.LogLevel;
+import io.sourcepostgres.failpoints.Failpoints;
 import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.pgoutput.PgOutputDecoder;
 import io.sourcepostgres.pgoutput.PgOutputMessage;
 import io.sourcepostgres.pgoutput.TupleData;
+import io.sourcepostgres.postgres.SqlFailures;
 import io.sourcepostgres.replication.ReplicationStream;
 import io.sourcepostgres.replication.StreamedTransactions;
 import java.nio.ByteBuffer;
@@ -236,6 +238,7 @@ public final class ReplicationCapture {
                 // Its subtransactions' xids mark rows this transaction wrote (see UnsentToastValues).
                 toast.streamedXid(PgOutputDecoder.streamedXid(bytes, off, len));
                 apply(decoder.decodeInStream(bytes, off, len), changeLsn);
+                Failpoints.hit(Failpoints.MID_STREAMED_TRANSACTION);
             });
         } catch (RuntimeException e) {
             throw e;
@@ -287,19 +290,14 @@ public final class ReplicationCapture {
     }
 
     private static ConnectorException replicationFailed(SQLException e) {
-        String state = e.getSQLState() == null ? "" : e.getSQLState();
         String message = e.getMessage() == null ? "" : e.getMessage();
         if (message.contains("publication") && message.contains("does not exist")) {
-            return ConnectorException.config("The server cannot decode the slot's changes: " + message.split("\n")[0]
+            return SqlFailures.explained("The server cannot decode the slot's changes: " + message.split("\n")[0]
                     + ". pgoutput reads the publication as of each change, so a slot created before its publication "
                     + "fails on the changes in between, and a dropped publication fails from then on. Create the "
                     + "publication, then drop and recreate the slot (SELECT pg_drop_replication_slot('<slot>');) and "
                     + "run without state for a new backfill.", e);
         }
-        if (state.startsWith("08") || state.startsWith("57P")) {
-            return ConnectorException.transientError("The replication connection failed: " + e.getMessage()
-                    + ". The next run resumes from the last emitted state.", e);
-        }
-        return ConnectorException.system("Reading the replication stream failed: " + e.getMessage(), e);
+        return SqlFailures.failure("Reading the replication stream", e);
     }
 }

@@ -1,12 +1,12 @@
 package io.sourcepostgres.capture;
 
 import io.sourcepostgres.airbyte.AirbyteOutput;
-import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.LogLevel;
 import io.sourcepostgres.airbyte.StreamId;
 import io.sourcepostgres.backfill.ChunkSnapshot;
 import io.sourcepostgres.discovery.DiscoveredTable;
 import io.sourcepostgres.discovery.Partition;
+import io.sourcepostgres.postgres.SqlFailures;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -73,8 +73,7 @@ final class TableWriters {
                 }
             }
         } catch (SQLException e) {
-            throw ConnectorException.transientError("Reading the writers of " + table.id() + " from pg_locks failed: "
-                    + e.getMessage(), e);
+            throw SqlFailures.failure("Reading the writers of " + table.id() + " from pg_locks", e);
         }
         return new TableWriters(List.copyOf(writers), -1);
     }
@@ -97,7 +96,7 @@ final class TableWriters {
                 done = rs.getLong(1) == 0;
             }
         } catch (SQLException e) {
-            throw ConnectorException.transientError("Checking transaction status failed: " + e.getMessage(), e);
+            throw SqlFailures.failure("Checking transaction status", e);
         }
         if (!done && (lastWarning == 0 || now - lastWarning > WARN_AFTER_NANOS)) {
             // A prepared transaction waits for a person: say so at once. Others get 30 s to end by themselves.
@@ -131,7 +130,7 @@ final class TableWriters {
                 }
             }
         } catch (SQLException e) {
-            throw ConnectorException.transientError("Reading pg_prepared_xacts failed: " + e.getMessage(), e);
+            throw SqlFailures.failure("Reading pg_prepared_xacts", e);
         }
         return found.toString();
     }

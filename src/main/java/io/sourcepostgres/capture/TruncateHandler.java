@@ -1,6 +1,6 @@
 package io.sourcepostgres.capture;
 
-import io.sourcepostgres.airbyte.AirbyteOutput;
+import io.sourcepostgres.airbyte.LogSink;
 import io.sourcepostgres.airbyte.LogLevel;
 import io.sourcepostgres.pgoutput.PgOutputMessage;
 
@@ -10,9 +10,9 @@ import io.sourcepostgres.pgoutput.PgOutputMessage;
  * so the user knows to resynchronise them (e.g. reset those streams).
  */
 public final class TruncateHandler {
-    private final AirbyteOutput out;
+    private final LogSink out;
 
-    public TruncateHandler(AirbyteOutput out) {
+    public TruncateHandler(LogSink out) {
         this.out = out;
     }
 

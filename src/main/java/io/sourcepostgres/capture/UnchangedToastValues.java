@@ -1,8 +1,8 @@
 package io.sourcepostgres.capture;
 
-import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.StreamId;
 import io.sourcepostgres.pgoutput.TupleData;
+import io.sourcepostgres.postgres.SqlFailures;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -97,8 +97,7 @@ public final class UnchangedToastValues {
                 }
             }
         } catch (SQLException e) {
-            throw ConnectorException.transientError("Reading the unchanged TOASTed values of a row of " + table.id()
-                    + " failed: " + e.getMessage(), e);
+            throw SqlFailures.failure("Reading the unchanged TOASTed values of a row of " + table.id(), e);
         }
     }
 

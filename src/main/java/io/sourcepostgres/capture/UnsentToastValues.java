@@ -269,9 +269,8 @@ public final class UnsentToastValues {
                 }
             }
         } catch (SQLException e) {
-            throw ConnectorException.transientError("Reading the unchanged TOASTed values of " + batch.size()
-                    + " updated rows of " + table.id() + " failed: " + e.getMessage()
-                    + ". The next run resumes from the last emitted state.", e);
+            throw io.sourcepostgres.postgres.SqlFailures.failure("Reading the unchanged TOASTed values of " + batch.size()
+                    + " updated rows of " + table.id(), e);
         }
         for (Held h : batch) {
             String[] values = found.get(h.key());

@@ -1,6 +1,7 @@
 package io.sourcepostgres.discovery;
 
 import io.sourcepostgres.airbyte.ConnectorException;
+import io.sourcepostgres.postgres.SqlFailures;
 import io.sourcepostgres.values.PgType;
 import io.sourcepostgres.values.TypeLookup;
 import java.sql.Connection;
@@ -31,7 +32,7 @@ public final class CatalogTypeLookup implements TypeLookup {
             Map<Long, PgType> found = TypeResolver.resolve(connection, List.of(oid));
             cache.putAll(found);
         } catch (SQLException e) {
-            throw ConnectorException.transientError("Looking up type " + oid + " in the catalog failed: " + e.getMessage(), e);
+            throw SqlFailures.failure("Looking up type " + oid + " in the catalog", e);
         }
         PgType type = cache.get(oid);
         if (type == null) {

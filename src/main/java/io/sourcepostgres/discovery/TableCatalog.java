@@ -2,6 +2,7 @@ package io.sourcepostgres.discovery;
 
 import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.StreamId;
+import io.sourcepostgres.postgres.SqlFailures;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Collection;
@@ -88,12 +89,7 @@ public final class TableCatalog {
     }
 
     private static ConnectorException failure(SQLException e) {
-        String state = e.getSQLState() == null ? "" : e.getSQLState();
-        if (state.startsWith("08") || state.equals("57P01") || state.equals("57014") || state.startsWith("40")) {
-            return ConnectorException.transientError("Reading the table catalog failed: " + e.getMessage()
-                    + ". The connection was lost, the statement timed out or was cancelled; retry, or raise "
-                    + "statement_timeout_seconds if the catalog is very large.", e);
-        }
-        return ConnectorException.system("Reading the table catalog failed unexpectedly: " + e.getMessage(), e);
+        return SqlFailures.failure("Reading the table catalog", e, SqlFailures.causeOf(e) == SqlFailures.Cause.TIMED_OUT
+                ? "Retry, or raise statement_timeout_seconds if the catalog is very large." : null);
     }
 }

@@ -36,39 +36,39 @@ public final class ConnectFailures {
         }
         switch (state) {
             case "28P01":
-                return ConnectorException.config("Password authentication failed for user \"" + user + "\" at " + where
+                return SqlFailures.explained("Password authentication failed for user \"" + user + "\" at " + where
                         + ". Check the password (the password setting, or the one in connectionURI).", e);
             case "28000":
-                return ConnectorException.config("The server at " + where + " refused user \"" + user + "\": " + server
+                return SqlFailures.explained("The server at " + where + " refused user \"" + user + "\": " + server
                         + ". Check that the role exists and may log in, and that pg_hba.conf has a line allowing it "
                         + "to connect to database \"" + db + "\" from this host.", e);
             case "3D000":
-                return ConnectorException.config("Database \"" + db + "\" does not exist on " + where
+                return SqlFailures.explained("Database \"" + db + "\" does not exist on " + where
                         + ". Check the database name in connectionURI.", e);
             case "42501":
                 if (server.contains("WAL sender") || server.contains("walsender")) {
-                    return ConnectorException.config("User \"" + user + "\" may not open a replication connection ("
+                    return SqlFailures.explained("User \"" + user + "\" may not open a replication connection ("
                             + server + "). Grant it as a superuser: ALTER ROLE " + Sql.identifier(user)
                             + " WITH REPLICATION; (on Amazon RDS/Aurora: GRANT rds_replication TO "
                             + Sql.identifier(user) + ";)", e);
                 }
                 if (server.contains("database")) {
-                    return ConnectorException.config("User \"" + user + "\" may not connect to database \"" + db
+                    return SqlFailures.explained("User \"" + user + "\" may not connect to database \"" + db
                             + "\" (" + server + "). Grant it: GRANT CONNECT ON DATABASE " + Sql.identifier(db)
                             + " TO " + Sql.identifier(user) + ";", e);
                 }
-                return ConnectorException.config("User \"" + user + "\" was refused by the server at " + where + ": "
+                return SqlFailures.explained("User \"" + user + "\" was refused by the server at " + where + ": "
                         + server + ". Grant the missing privilege to the user.", e);
             case "53300":
                 if (server.contains("max_wal_senders")) {
-                    return ConnectorException.transientError("Every WAL sender of the server at " + where
+                    return SqlFailures.explained("Every WAL sender of the server at " + where
                             + " is taken (" + server + "). Stop an unused replication client, or raise"
                             + " max_wal_senders in postgresql.conf and restart the server.", e);
                 }
-                return ConnectorException.transientError("The server at " + where + " has no free connection slots ("
+                return SqlFailures.explained("The server at " + where + " has no free connection slots ("
                         + server + "). Retry later, or raise max_connections.", e);
             case "57P03":
-                return ConnectorException.transientError("The server at " + where + " is starting up or shutting down ("
+                return SqlFailures.explained("The server at " + where + " is starting up or shutting down ("
                         + server + "). Retry in a moment.", e);
             default:
                 break;
@@ -84,11 +84,9 @@ public final class ConnectFailures {
                     + config.connectTimeout().toSeconds() + " s. Check the host and port in connectionURI and that "
                     + "no firewall drops the connection; raise connect_timeout_seconds on a slow network.", e);
         }
-        if (state.startsWith("08")) {
-            return ConnectorException.transientError("The connection to " + where + " failed: " + server
-                    + ". Check the host and port in connectionURI and that the server is up.", e);
-        }
-        return ConnectorException.system("Connecting to " + where + " failed unexpectedly: " + server, e);
+        return SqlFailures.failure("Connecting to " + where, e,
+                SqlFailures.causeOf(e) == SqlFailures.Cause.CONNECTION_LOST
+                        ? "Check the host and port in connectionURI and that the server is up." : null);
     }
 
     private static Throwable rootCause(Throwable t) {

@@ -1,6 +1,5 @@
 package io.sourcepostgres.postgres;
 
-import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.StreamId;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -61,8 +60,8 @@ public final class Publications {
             st.execute("CREATE PUBLICATION " + Sql.identifier(name) + " FOR ALL TABLES"
                     + (c.getMetaData().getDatabaseMajorVersion() >= 13 ? " WITH (publish_via_partition_root = true)" : ""));
         } catch (SQLException e) {
-            if ("42501".equals(e.getSQLState())) {
-                throw ConnectorException.config("Not allowed to create publication " + Sql.identifier(name) + ": "
+            if (SqlFailures.causeOf(e) == SqlFailures.Cause.NOT_PERMITTED) {
+                throw SqlFailures.explained("Not allowed to create publication " + Sql.identifier(name) + ": "
                         + e.getMessage() + ". Have a superuser run CREATE PUBLICATION " + Sql.identifier(name)
                         + " FOR ALL TABLES; (or, as the tables' owner, CREATE PUBLICATION " + Sql.identifier(name)
                         + " FOR TABLE <schema>.<table>, ...;).", e);

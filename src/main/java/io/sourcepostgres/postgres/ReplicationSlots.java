@@ -106,18 +106,18 @@ public final class ReplicationSlots {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         String slot = Sql.literal(name);
         return switch (state) {
-            case "42710" -> ConnectorException.config("Replication slot " + slot + " already exists: another process"
+            case "42710" -> SqlFailures.explained("Replication slot " + slot + " already exists: another process"
                     + " created it meanwhile. Make sure no other capture uses slot_name " + slot + ".", e);
-            case "42704" -> ConnectorException.config("Replication slot " + slot + " does not exist.", e);
-            case "55006" -> ConnectorException.transientError("Replication slot " + slot + " is in use by another"
+            case "42704" -> SqlFailures.explained("Replication slot " + slot + " does not exist.", e);
+            case "55006" -> SqlFailures.explained("Replication slot " + slot + " is in use by another"
                     + " connection. Stop the process reading it (active_pid in pg_replication_slots) and retry.", e);
-            case "53400" -> ConnectorException.config("Cannot create replication slot " + slot + ": all replication"
+            case "53400" -> SqlFailures.explained("Cannot create replication slot " + slot + ": all replication"
                     + " slots are in use. Drop an unused one (SELECT pg_drop_replication_slot('<name>');) or raise"
                     + " max_replication_slots in postgresql.conf and restart the server.", e);
-            case "55000" -> ConnectorException.config("Replication slot " + slot + ": " + e.getMessage()
+            case "55000" -> SqlFailures.explained("Replication slot " + slot + ": " + e.getMessage()
                     + ". Logical slots need wal_level = logical: set it in postgresql.conf (or ALTER SYSTEM SET"
                     + " wal_level = logical) and restart the server.", e);
-            case "42501" -> ConnectorException.config("Not allowed to use replication slots: " + e.getMessage()
+            case "42501" -> SqlFailures.explained("Not allowed to use replication slots: " + e.getMessage()
                     + ". Grant the right to replicate: ALTER ROLE " + Sql.identifier(c.getMetaData().getUserName())
                     + " WITH REPLICATION;", e);
             default -> null;

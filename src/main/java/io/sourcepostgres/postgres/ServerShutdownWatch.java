@@ -46,15 +46,18 @@ public final class ServerShutdownWatch {
             }
             session.clearWarnings();
         } catch (SQLException e) {
-            if (isShutdown(e.getSQLState()) || (e.getSQLState() != null && e.getSQLState().startsWith("08"))) {
+            SqlFailures.Cause cause = SqlFailures.causeOf(e);
+            if (cause == SqlFailures.Cause.SERVER_RESTARTING || cause == SqlFailures.Cause.CONNECTION_LOST) {
                 throw goingAway(e.getMessage(), e);
             }
-            throw ConnectorException.transientError("The query session failed while streaming: " + e.getMessage()
-                    + ". The next run resumes from the last emitted state.", e);
+            throw SqlFailures.failure("The query session, while streaming,", e);
         }
     }
 
-    /** Class 57P, operator intervention: 57P01 admin shutdown (fast or immediate stop), 57P02 crash shutdown. */
+    /**
+     * Class 57P, operator intervention: 57P01 admin shutdown (fast or immediate stop), 57P02 crash shutdown.
+     * Warnings carry no exception to classify, hence this one look at a code of our own.
+     */
     private static boolean isShutdown(String sqlState) {
         return sqlState != null && sqlState.startsWith("57P");
     }

@@ -1,7 +1,9 @@
 package io.sourcepostgres.replication;
 
 import io.sourcepostgres.airbyte.ConnectorException;
+import io.sourcepostgres.failpoints.Failpoints;
 import io.sourcepostgres.pgoutput.Lsn;
+import io.sourcepostgres.postgres.SqlFailures;
 import java.nio.ByteBuffer;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -80,6 +82,7 @@ public final class ReplicationStream implements AutoCloseable {
 
     /** Tells the server that everything before {@code lsn} is durably stored downstream. */
     public void acknowledge(long lsn) {
+        Failpoints.hit(Failpoints.BEFORE_SLOT_CONFIRM);
         stream.setFlushedLSN(LogSequenceNumber.valueOf(lsn));
         stream.setAppliedLSN(LogSequenceNumber.valueOf(lsn));
     }
@@ -107,28 +110,27 @@ public final class ReplicationStream implements AutoCloseable {
     }
 
     private static ConnectorException translateStartFailure(SQLException e, String slot, String publication, long lsn) {
-        String state = e.getSQLState() == null ? "" : e.getSQLState();
         String msg = e.getMessage() == null ? "" : e.getMessage();
-        if ("55006".equals(state) || msg.contains("is active for PID")) {
-            return ConnectorException.config("Replication slot \"" + slot + "\" is in use by another process (" + msg
-                    + "). Another capture may be reading it: stop it, or give this capture its own slot_name.", e);
-        }
-        if ("42704".equals(state) && msg.contains("publication")) {
-            return ConnectorException.config("Publication \"" + publication + "\" does not exist (" + msg
-                    + "). Create it: CREATE PUBLICATION \"" + publication + "\" FOR ALL TABLES;", e);
-        }
-        if ("42704".equals(state)) {
-            return ConnectorException.config("Replication slot \"" + slot + "\" does not exist (" + msg + ").", e);
+        switch (SqlFailures.causeOf(e)) {
+            case OBJECT_IN_USE:
+                return SqlFailures.explained("Replication slot \"" + slot + "\" is in use by another process (" + msg
+                        + "). Another capture may be reading it: stop it, or give this capture its own slot_name.", e);
+            case MISSING_OBJECT:
+                return SqlFailures.explained(msg.contains("publication")
+                        ? "Publication \"" + publication + "\" does not exist (" + msg + "). Create it: CREATE PUBLICATION \""
+                                + publication + "\" FOR ALL TABLES;"
+                        : "Replication slot \"" + slot + "\" does not exist (" + msg + ").", e);
+            default:
+                break;
         }
         if (msg.contains("can no longer get changes") || msg.contains("invalidated") || msg.contains("has been removed")) {
+            // Reported under different SQLSTATEs across versions (55000, 58P01...); the WAL is gone for good
+            // whichever it is, so only the user can act.
             return ConnectorException.config("Replication slot \"" + slot + "\" can no longer stream from "
                     + Lsn.format(lsn) + " (" + msg + "): the WAL it needs is gone. Drop the slot and start over "
                     + "without state (a full backfill), and raise max_slot_wal_keep_size or run the capture more often.", e);
         }
-        if (state.startsWith("08")) {
-            return ConnectorException.transientError("Starting replication failed: " + msg + ". Retry.", e);
-        }
-        return ConnectorException.system("Starting replication from slot \"" + slot + "\" failed: " + msg, e);
+        return SqlFailures.failure("Starting replication from slot \"" + slot + "\"", e);
     }
 
     /**

@@ -2,7 +2,6 @@ package io.sourcepostgres.airbyte;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcepostgres.capture.CaptureState;
 import io.sourcepostgres.testing.ProtocolValidator;
@@ -31,10 +30,10 @@ class AirbyteOutputTest {
 
     private static void record(AirbyteOutput out, StreamId stream, long millis, int id, List<MetaChange> changes)
             throws IOException {
-        JsonGenerator g = out.beginRecord(stream, millis);
-        g.writeNumberField("id", id);
-        g.writeStringField("note", "n\"" + id);
-        out.endRecord(changes);
+        out.records().write(stream, millis, g -> {
+            g.writeNumberField("id", id);
+            g.writeStringField("note", "n\"" + id);
+        }, changes);
     }
 
     @Test
@@ -74,6 +73,36 @@ class AirbyteOutputTest {
         assertThat(m.get(7).at("/record/namespace").asText()).isEqualTo("public");
         assertThat(m.get(5).at("/state/global/shared_state/position").asText()).isEqualTo("0/2A");
         assertThat(m.get(5).at("/state/sourceStats/recordCount").asDouble()).isEqualTo(4.0);
+    }
+
+    /**
+     * A value that fails half-way through a record (an encoder throws, as a changed column type makes it do)
+     * drops the whole record: stdout gets no broken line, and the TRACE ERROR that follows is a line of its own.
+     */
+    @Test
+    void aRecordThatFailsHalfWayIsDroppedWhole() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        StreamId t = new StreamId("public", "t");
+        String big = "x".repeat(300_000); // longer than the record buffer: the failing record has spilled
+        try (AirbyteOutput out = new AirbyteOutput(bytes, new Secrets())) {
+            record(out, t, 1000, 1, List.of());
+            for (String value : List.of("small", big)) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> out.records().write(t, 1000, g -> {
+                    g.writeNumberField("id", 2);
+                    g.writeStringField("v", value);
+                    g.writeFieldName("n");
+                    throw new IllegalArgumentException("invalid input syntax for type integer");
+                }, List.of())).isInstanceOf(IllegalArgumentException.class);
+            }
+            out.records().write(t, 1000, g -> g.writeStringField("v", big), List.of());
+            record(out, t, 1000, 3, List.of());
+            out.traceError(FailureType.SYSTEM_ERROR, "failed", null, null);
+        }
+        List<JsonNode> m = lines(bytes);
+        assertThat(m).extracting(n -> n.get("type").asText()).containsExactly("RECORD", "RECORD", "RECORD", "TRACE");
+        assertThat(m.get(0).at("/record/data/id").asInt()).isEqualTo(1);
+        assertThat(m.get(1).at("/record/data/v").asText()).isEqualTo(big);
+        assertThat(m.get(2).at("/record/data/id").asInt()).isEqualTo(3);
     }
 
     @Test
