@@ -155,15 +155,17 @@ public final class ReplicationCapture {
         } else if (msg instanceof PgOutputMessage.Update u) {
             CapturedTable t = relations.get(u.relationId());
             if (t != null) {
-                backfill.changed(t.id(), u.newTuple(), t.keyIndexes(), xid, commitLsn);
-                if (t.keyChanged(u.oldTuple(), u.newTuple())) {
+                // Before anything reads the new tuple's key: a key column stored out of line comes as 'u'.
+                io.sourcepostgres.pgoutput.TupleData newTuple = UnchangedKeyValues.fill(t, u.oldTuple(), u.newTuple());
+                backfill.changed(t.id(), newTuple, t.keyIndexes(), xid, commitLsn);
+                if (t.keyChanged(u.oldTuple(), newTuple)) {
                     backfill.changed(t.id(), u.oldTuple(), t.keyIndexes(), xid, commitLsn);
                     // The key changed: downstream the row under the old key must disappear.
                     emit(t, u.oldTuple(), u.oldKind() == 'K', lsn, true);
                 }
                 unrecoverable.clear();
-                io.sourcepostgres.pgoutput.TupleData row = UnchangedToastValues.hasUnchanged(u.newTuple())
-                        ? toast.resolve(t, u.oldTuple(), u.newTuple(), unrecoverable) : u.newTuple();
+                io.sourcepostgres.pgoutput.TupleData row = UnchangedToastValues.hasUnchanged(newTuple)
+                        ? toast.resolve(t, u.oldTuple(), newTuple, unrecoverable) : newTuple;
                 emit(t, row, false, lsn, false, unrecoverable);
             }
         } else if (msg instanceof PgOutputMessage.Delete d) {
