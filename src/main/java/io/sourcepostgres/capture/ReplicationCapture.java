@@ -185,6 +185,8 @@ public final class ReplicationCapture {
             commit(c.endLsn());
         } else if (msg instanceof PgOutputMessage.Relation r) {
             relations.onRelation(r);
+        } else if (msg instanceof PgOutputMessage.Type ty) {
+            relations.onType(ty);
         } else if (msg instanceof PgOutputMessage.Truncate tr) {
             truncates.onTruncate(tr, relations, lsn, commitTime);
         } else if (msg instanceof PgOutputMessage.StreamStart s) {
@@ -196,7 +198,7 @@ public final class ReplicationCapture {
         } else if (msg instanceof PgOutputMessage.StreamCommit c) {
             replayStreamed(c);
         }
-        // Origin, Type and logical decoding messages (our fences among them: their transaction's commit
+        // Origin and logical decoding messages (our fences among them: their transaction's commit
         // moves the position past them) carry nothing to emit.
     }
 
