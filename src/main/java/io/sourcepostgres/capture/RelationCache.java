@@ -23,6 +23,7 @@ public final class RelationCache {
     private final LogSink out;
     private final Map<Integer, CapturedTable> byRelationId = new HashMap<>();
     private final Map<StreamId, String> lastShape = new HashMap<>();
+    private final Map<Long, String> typeNames = new HashMap<>();
 
     /** @param targets the captured stream (with its key columns) a relation belongs to, or null */
     public RelationCache(java.util.function.Function<PgOutputMessage.Relation, CapturedStreams.Target> targets,
@@ -38,12 +39,17 @@ public final class RelationCache {
             byRelationId.remove(relation.relationId());
             return;
         }
+        StreamId id = target.stream();
         List<CapturedColumn> columns = new ArrayList<>(relation.columns().size());
         for (PgOutputMessage.Column c : relation.columns()) {
-            PgType type = types.byOid(Integer.toUnsignedLong(c.typeOid()));
+            long oid = Integer.toUnsignedLong(c.typeOid());
+            PgType type = types.find(oid).orElse(null);
+            if (type == null) {
+                type = droppedType(oid);
+                warnDroppedType(id, c.name(), oid);
+            }
             columns.add(new CapturedColumn(c.name(), type, c.typmod(), c.isKey(), ValueEncoders.forType(type, c.typmod())));
         }
-        StreamId id = target.stream();
         List<String> key = target.key();
         int[] keyIndexes = new int[key.size()];
         for (int k = 0; k < key.size(); k++) {
@@ -65,6 +71,33 @@ public final class RelationCache {
                     + columnList(table) + ". Run discover to refresh the stream's schema.");
         }
         byRelationId.put(relation.relationId(), table);
+    }
+
+    /**
+     * pgoutput sends a Type message (namespace and name) before the first Relation that uses a type not built
+     * in: kept so that a type dropped since can still be named.
+     */
+    public void onType(PgOutputMessage.Type type) {
+        typeNames.put(Integer.toUnsignedLong(type.typeOid()),
+                type.namespace().isEmpty() ? type.name() : type.namespace() + "." + type.name());
+    }
+
+    /**
+     * A stand-in for a type that is no longer in the catalog. The walsender decodes each change with the
+     * catalog as of that change, so it still sends the value's text; carried as that text (a string), the
+     * family every type without an encoder of its own falls back to.
+     */
+    private static PgType droppedType(long oid) {
+        return new PgType(oid, "pg_catalog", "unknown", 'p', 'X', null, null, List.of());
+    }
+
+    private void warnDroppedType(StreamId id, String column, long oid) {
+        String name = typeNames.get(oid);
+        out.log(LogLevel.WARN, "Column \"" + column + "\" of " + id + " has type " + (name == null ? "" : name + " ")
+                + "(oid " + oid + ") in changes written before that type was dropped (e.g. ALTER COLUMN ... TYPE "
+                + "followed by DROP TYPE). Those changes are still captured; their values of this column are written "
+                + "as PostgreSQL's text of the value (a JSON string), which may not match the stream's current schema. "
+                + "Changes after the column's type change use its current type. Run discover to refresh the schema.");
     }
 
     /** The captured table with this relation id, or null when its changes are not captured. */

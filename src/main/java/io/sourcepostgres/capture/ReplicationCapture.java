@@ -167,7 +167,9 @@ public final class ReplicationCapture {
             if (t != null) {
                 // Values not sent (unchanged out of line) come from the old tuple where it has them: all of
                 // them under REPLICA IDENTITY FULL, the key columns when those are stored out of line.
-                TupleData row = UnsentToastValues.completeFromOld(u.oldTuple(), u.newTuple());
+                // A key column stored out of line comes as 'u' with the old key attached (checked there).
+                TupleData row = UnsentToastValues.completeFromOld(u.oldTuple(),
+                        UnchangedKeyValues.fill(t, u.oldTuple(), u.newTuple()));
                 backfill.keylessRowChanged(t.id(), xid, commitLsn);
                 backfill.changed(t.id(), row, t.keyIndexes(), xid, commitLsn);
                 if (t.keyChanged(u.oldTuple(), row)) {
@@ -206,6 +208,8 @@ public final class ReplicationCapture {
             commit(c.endLsn());
         } else if (msg instanceof PgOutputMessage.Relation r) {
             relations.onRelation(r);
+        } else if (msg instanceof PgOutputMessage.Type ty) {
+            relations.onType(ty);
         } else if (msg instanceof PgOutputMessage.Truncate tr) {
             toast.truncated(java.util.Arrays.stream(tr.relationIds()).boxed().toList());
             truncates.onTruncate(tr, relations, lsn, commitTime);
@@ -218,7 +222,7 @@ public final class ReplicationCapture {
         } else if (msg instanceof PgOutputMessage.StreamCommit c) {
             replayStreamed(c);
         }
-        // Origin, Type and logical decoding messages (our fences among them: their transaction's commit
+        // Origin and logical decoding messages (our fences among them: their transaction's commit
         // moves the position past them) carry nothing to emit.
     }
 

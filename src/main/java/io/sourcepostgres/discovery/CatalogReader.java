@@ -48,13 +48,17 @@ final class CatalogReader {
             ORDER BY a.attrelid, a.attnum
             """;
 
-    /** Key order is the index's column order (indkey), which need not be the table's column order. */
+    /**
+     * Key order is the index's column order (indkey), which need not be the table's column order. indkey also
+     * lists the INCLUDE columns of {@code PRIMARY KEY (a, b) INCLUDE (c)} after the key's own: only the first
+     * indnkeyatts are the key.
+     */
     private static final String PRIMARY_KEYS = """
             SELECT i.indrelid, a.attname
             FROM pg_index i
             CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, position)
             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-            WHERE i.indisprimary AND i.indrelid = ANY (?::oid[])
+            WHERE i.indisprimary AND i.indrelid = ANY (?::oid[]) AND k.position <= i.indnkeyatts
             ORDER BY i.indrelid, k.position
             """;
 

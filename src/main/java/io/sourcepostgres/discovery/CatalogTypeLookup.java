@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Resolves type oids through the catalog on first sight and remembers them. Replication meets a type
@@ -24,20 +25,20 @@ public final class CatalogTypeLookup implements TypeLookup {
 
     @Override
     public PgType byOid(long oid) {
+        return find(oid).orElseThrow(() -> ConnectorException.system("Type oid " + oid + " is not in pg_type", null));
+    }
+
+    @Override
+    public Optional<PgType> find(long oid) {
         PgType known = cache.get(oid);
         if (known != null) {
-            return known;
+            return Optional.of(known);
         }
         try {
-            Map<Long, PgType> found = TypeResolver.resolve(connection, List.of(oid));
-            cache.putAll(found);
+            cache.putAll(TypeResolver.resolve(connection, List.of(oid)));
         } catch (SQLException e) {
             throw SqlFailures.failure("Looking up type " + oid + " in the catalog", e);
         }
-        PgType type = cache.get(oid);
-        if (type == null) {
-            throw ConnectorException.system("Type oid " + oid + " is not in pg_type", null);
-        }
-        return type;
+        return Optional.ofNullable(cache.get(oid));
     }
 }

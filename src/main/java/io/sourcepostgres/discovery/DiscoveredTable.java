@@ -14,7 +14,8 @@ import java.util.Optional;
  * @param replicaIdentity {@code relreplident}: {@code d} default (primary key), {@code f} full, {@code i}
  *     index, {@code n} nothing; decides what old values an UPDATE or DELETE carries
  * @param columns its columns in {@code attnum} order, dropped ones left out, generated ones included
- * @param primaryKey its primary key columns in key order ({@code pg_index.indkey}); empty without one
+ * @param primaryKey its primary key columns in key order (the first {@code pg_index.indnkeyatts} of {@code indkey}:
+ *     INCLUDE columns are not part of it); empty without one
  * @param schemaUsage whether the user has USAGE on the table's schema
  * @param selectPrivilege whether the user has SELECT on the table itself
  * @param inPublication whether the configured publication publishes the table's changes: it lists the

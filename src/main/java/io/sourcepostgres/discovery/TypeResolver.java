@@ -43,7 +43,10 @@ final class TypeResolver {
 
     private TypeResolver() {}
 
-    /** The resolved types of {@code oids}, by oid. */
+    /**
+     * The resolved types of {@code oids}, by oid; an oid that is not in pg_type (a type dropped since a change
+     * that replication is decoding was written) is left out.
+     */
     static Map<Long, PgType> resolve(Connection connection, Collection<Long> oids) throws SQLException {
         Map<Long, Row> rows = new HashMap<>();
         try (PreparedStatement st = connection.prepareStatement(SQL)) {
@@ -61,7 +64,9 @@ final class TypeResolver {
         }
         Map<Long, PgType> resolved = new HashMap<>();
         for (Long oid : oids) {
-            build(oid, rows, resolved);
+            if (rows.containsKey(oid)) {
+                build(oid, rows, resolved);
+            }
         }
         return resolved;
     }
@@ -73,7 +78,7 @@ final class TypeResolver {
         }
         Row row = rows.get(oid);
         if (row == null) {
-            // Dropped between reading the columns and their types: impossible inside one snapshot.
+            // An element or base type of a type that exists: one query sees both, or neither.
             throw new IllegalStateException("type " + oid + " is not in pg_type");
         }
         PgType element = row.element == 0 ? null : build(row.element, rows, resolved);

@@ -17,22 +17,49 @@ public final class TypeSchemas {
     private TypeSchemas() {}
 
     /**
+     * PostgreSQL's MAXDIM: no array value has more dimensions, whatever its column declares.
+     */
+    public static final int MAX_ARRAY_DIMENSIONS = 6;
+
+    /**
      * The schema of a column: its values, {@code "null"} added to {@code type} unless the column is NOT NULL.
      *
      * @param typmod the column's {@code atttypmod} (-1 when none)
-     * @param dimensions the column's declared array dimensions ({@code attndims}: 2 for {@code int[][]});
-     *     0 or 1 give a one-dimensional array, and it is ignored for a type that is not an array
+     * @param dimensions the column's declared array dimensions ({@code attndims}: 2 for {@code int[][]}). Not
+     *     used: PostgreSQL does not enforce them ({@code int[][][]} stores {@code {3,4}}, {@code int[]} stores
+     *     {@code {{1,2},{3,4}}}), so an array's schema admits every number of dimensions up to 6
      * @param notNull the column's {@code attnotnull}
      */
     public static ObjectNode column(PgType type, int typmod, int dimensions, boolean notNull) {
-        ObjectNode schema = value(type, typmod, Math.max(1, dimensions));
+        ObjectNode schema = value(type, typmod);
         // NaN and ±Infinity are written as null (TYPES.md), so even a NOT NULL float or numeric column can hold null.
         return notNull && !nulledWhenUnrepresentable(type) ? schema : nullable(schema);
     }
 
-    /** The schema of a non-null value of {@code type} (arrays one-dimensional), without "null". */
-    public static ObjectNode value(PgType type, int typmod) {
-        return value(type, typmod, 1);
+    /** The schema of a non-null value of {@code type} (arrays of any number of dimensions), without "null". */
+    public static ObjectNode value(PgType declared, int columnTypmod) {
+        int typmod = declared.effectiveTypmod(columnTypmod);
+        PgType type = declared.withoutDomains();
+        return switch (TypeFamily.of(type)) {
+            case BOOLEAN -> typed("boolean");
+            case INTEGER -> typed("integer");
+            case FLOAT, MONEY -> typed("number");
+            case NUMERIC -> numeric(typmod);
+            case TEXT -> text(typmod);
+            case BYTEA -> typed("string").put("contentEncoding", "base64");
+            case UUID -> typed("string").put("format", "uuid");
+            case JSON -> NODES.objectNode(); // any JSON value
+            case DATE -> typed("string").put("format", "date");
+            case TIMESTAMP -> dateTime("date-time", "timestamp_without_timezone");
+            case TIMESTAMPTZ -> dateTime("date-time", "timestamp_with_timezone");
+            case TIME -> dateTime("time", "time_without_timezone");
+            case TIMETZ -> dateTime("time", "time_with_timezone");
+            case INTERVAL -> typed("string");
+            case HSTORE -> hstore();
+            case ENUM -> enumeration(type);
+            case ARRAY -> array(type.element(), typmod);
+            case STRING -> typed("string");
+        };
     }
 
     /**
@@ -61,31 +88,6 @@ public final class TypeSchemas {
             list.addNull();
         }
         return schema;
-    }
-
-    private static ObjectNode value(PgType declared, int columnTypmod, int dimensions) {
-        int typmod = declared.effectiveTypmod(columnTypmod);
-        PgType type = declared.withoutDomains();
-        return switch (TypeFamily.of(type)) {
-            case BOOLEAN -> typed("boolean");
-            case INTEGER -> typed("integer");
-            case FLOAT, MONEY -> typed("number");
-            case NUMERIC -> numeric(typmod);
-            case TEXT -> text(typmod);
-            case BYTEA -> typed("string").put("contentEncoding", "base64");
-            case UUID -> typed("string").put("format", "uuid");
-            case JSON -> NODES.objectNode(); // any JSON value
-            case DATE -> typed("string").put("format", "date");
-            case TIMESTAMP -> dateTime("date-time", "timestamp_without_timezone");
-            case TIMESTAMPTZ -> dateTime("date-time", "timestamp_with_timezone");
-            case TIME -> dateTime("time", "time_without_timezone");
-            case TIMETZ -> dateTime("time", "time_with_timezone");
-            case INTERVAL -> typed("string");
-            case HSTORE -> hstore();
-            case ENUM -> enumeration(type);
-            case ARRAY -> array(type.element(), typmod, dimensions);
-            case STRING -> typed("string");
-        };
     }
 
     private static ObjectNode numeric(int typmod) {
@@ -124,18 +126,42 @@ public final class TypeSchemas {
     }
 
     /**
-     * Arrays are written as nested JSON arrays, one level per dimension; only the innermost elements can be
-     * null (PostgreSQL has no null sub-arrays). The element keeps the column's typmod: for
-     * {@code varchar(5)[]} the column's typmod is the element's.
+     * Arrays are written as nested JSON arrays, one level per dimension, and a column's values may have any
+     * number of dimensions from 1 to 6 whatever it declares. Without {@code $ref} or {@code anyOf}, each
+     * level below the outer array is a schema whose {@code type} admits both an element and an array (an
+     * element's keywords, like {@code maxLength} or {@code format}, apply to elements only); the sixth level
+     * holds elements only. {@code enum} would reject the arrays, so the mixed levels leave it out and only the
+     * sixth keeps it. Elements may be null ({@code "null"} at every level; PostgreSQL has no null sub-arrays,
+     * so that admits nothing it cannot send). The element keeps the column's typmod: for {@code varchar(5)[]}
+     * the column's typmod is the element's.
      */
-    private static ObjectNode array(PgType element, int typmod, int dimensions) {
+    private static ObjectNode array(PgType element, int typmod) {
+        ObjectNode scalar = value(element, typmod);
+        JsonNode scalarType = scalar.get("type");
         ObjectNode schema = typed("array");
-        schema.set("items", nullable(value(element, typmod, 1)));
-        for (int d = 1; d < dimensions; d++) {
-            ObjectNode outer = typed("array");
-            outer.set("items", schema);
-            schema = outer;
+        if (scalarType == null) {
+            schema.set("items", scalar); // json elements: {} admits nested arrays already
+            return schema;
         }
+        if (scalar.has("items")) {
+            return schema; // elements that are arrays themselves (a domain over an array): any items
+        }
+        ObjectNode level = nullable(scalar.deepCopy());
+        for (int d = MAX_ARRAY_DIMENSIONS - 1; d >= 1; d--) {
+            ObjectNode mixed = scalar.deepCopy();
+            mixed.remove("enum");
+            ArrayNode types = NODES.arrayNode();
+            if (scalarType.isArray()) {
+                scalarType.forEach(t -> types.add(t.asText()));
+            } else {
+                types.add(scalarType.asText());
+            }
+            types.add("array");
+            mixed.set("type", types);
+            mixed.set("items", level);
+            level = nullable(mixed);
+        }
+        schema.set("items", level);
         return schema;
     }
 

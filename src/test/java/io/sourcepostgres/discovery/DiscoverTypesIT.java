@@ -41,6 +41,18 @@ class DiscoverTypesIT {
     private final Map<String, String[]> columns = new LinkedHashMap<>();
     private JsonNode stream;
 
+    /**
+     * An array column's schema: any number of dimensions up to 6, each level below the outer one admitting an
+     * element ({@code type} plus {@code keywords}) or an array; {@code innermostOnly} only at the sixth level.
+     */
+    private static String anyDimensions(String outerType, String type, String keywords, String innermostOnly) {
+        String level = "{'type':['" + type + "','null']" + keywords + innermostOnly + "}";
+        for (int d = 5; d >= 1; d--) {
+            level = "{'type':['" + type + "','array','null']" + keywords + ",'items':" + level + "}";
+        }
+        return "{'type':" + outerType + ",'items':" + level + "}";
+    }
+
     private void column(String name, String sqlType, String expectedSchema) {
         columns.put(name, new String[] {sqlType, expectedSchema});
     }
@@ -105,25 +117,22 @@ class DiscoverTypesIT {
         column("c_short_code", "short_code", "{'type':['string','null'],'maxLength':8}");
         column("c_amount", "amount", INTEGER);
         column("c_positive", "positive_int NOT NULL", "{'type':'integer'}");
-        column("c_code_list", "code_list", "{'type':['array','null'],'items':{'type':['string','null'],'maxLength':3}}");
-        column("c_int_array", "integer[]", "{'type':['array','null'],'items':{'type':['integer','null']}}");
-        column("c_int_matrix", "integer[][]",
-                "{'type':['array','null'],'items':{'type':'array','items':{'type':['integer','null']}}}");
-        column("c_text_array", "text[] NOT NULL", "{'type':'array','items':{'type':['string','null']}}");
-        column("c_varchar_array", "varchar(5)[]",
-                "{'type':['array','null'],'items':{'type':['string','null'],'maxLength':5}}");
-        column("c_mood_array", "mood[]",
-                "{'type':['array','null'],'items':{'type':['string','null'],'enum':['sad','ok','happy',null]}}");
+        column("c_code_list", "code_list", anyDimensions("['array','null']", "string", ",'maxLength':3", ""));
+        column("c_int_array", "integer[]", anyDimensions("['array','null']", "integer", "", ""));
+        // PostgreSQL ignores declared dimensions: the same schema, taking 1 to 6 of them
+        column("c_int_matrix", "integer[][]", anyDimensions("['array','null']", "integer", "", ""));
+        column("c_text_array", "text[] NOT NULL", anyDimensions("'array'", "string", "", ""));
+        column("c_varchar_array", "varchar(5)[]", anyDimensions("['array','null']", "string", ",'maxLength':5", ""));
+        column("c_mood_array", "mood[]", anyDimensions("['array','null']", "string", "", ",'enum':['sad','ok','happy',null]"));
         column("c_jsonb_array", "jsonb[]", "{'type':['array','null'],'items':{}}");
-        column("c_numeric_array", "numeric(6,0)[]", "{'type':['array','null'],'items':{'type':['integer','null']}}");
-        column("c_uuid_array", "uuid[]", "{'type':['array','null'],'items':{'type':['string','null'],'format':'uuid'}}");
-        column("c_timestamptz_array", "timestamptz[]", "{'type':['array','null'],'items':{'type':['string','null'],"
-                + "'format':'date-time','airbyte_type':'timestamp_with_timezone'}}");
-        column("c_hstore_array", "hstore[]", "{'type':['array','null'],'items':{'type':['object','null'],"
-                + "'additionalProperties':{'type':['string','null']}}}");
-        column("c_address_array", "address[]", "{'type':['array','null'],'items':{'type':['string','null']}}");
-        column("c_short_code_array", "short_code[]",
-                "{'type':['array','null'],'items':{'type':['string','null'],'maxLength':8}}");
+        column("c_numeric_array", "numeric(6,0)[]", anyDimensions("['array','null']", "integer", "", ""));
+        column("c_uuid_array", "uuid[]", anyDimensions("['array','null']", "string", ",'format':'uuid'", ""));
+        column("c_timestamptz_array", "timestamptz[]", anyDimensions("['array','null']", "string",
+                ",'format':'date-time','airbyte_type':'timestamp_with_timezone'", ""));
+        column("c_hstore_array", "hstore[]", anyDimensions("['array','null']", "object",
+                ",'additionalProperties':{'type':['string','null']}", ""));
+        column("c_address_array", "address[]", anyDimensions("['array','null']", "string", "", ""));
+        column("c_short_code_array", "short_code[]", anyDimensions("['array','null']", "string", ",'maxLength':8", ""));
         column("c_generated", "integer GENERATED ALWAYS AS (c_int4 * 2) STORED", INTEGER);
 
         String database = pg.createDatabase("types");

@@ -438,6 +438,12 @@ final class TypeCases {
             eq("int4[][]", "'[2:3][1:2]={{1,2},{3,4}}'", "[[1,2],[3,4]]").equalTo("'{{1,2},{3,4}}'"),
             eq("int4[][]", "'{}'", "[]"),
             eq("int8[][][]", "'{{{1},{2}},{{3},{4}}}'", "[[[1],[2]],[[3],[4]]]"),
+            // PostgreSQL ignores the declared dimensions: the schema must take any from 1 to 6
+            eq("int4[]", "'{{1,2,3},{4,5,6}}'", "[[1,2,3],[4,5,6]]"),
+            eq("int4[]", "'{{{{{{1,2}},{{3,NULL}}}}}}'", "[[[[[[1,2]],[[3,null]]]]]]"),
+            eq("int4[][][]", "'{3,4}'", "[3,4]"),
+            eq("mood[]", "'{{sad,happy},{ok,NULL}}'", "[[\"sad\",\"happy\"],[\"ok\",null]]"),
+            eq("varchar(3)[]", "'{{abc},{\"\"}}'", "[[\"abc\"],[\"\"]]"),
             eq("text[]", "ARRAY['a b', 'c\"d', NULL, 'NULL', '', ' x ', 'a,b', 'a\\b', '{}', 'é😀']",
                     "[\"a b\",\"c\\\"d\",null,\"NULL\",\"\",\" x \",\"a,b\",\"a\\\\b\",\"{}\",\"é😀\"]"),
             eq("text[]", "ARRAY[E'\\x01\\n', 'null', '\\N']", "[\"\\u0001\\n\",\"null\",\"\\\\N\"]"),
@@ -536,35 +542,49 @@ final class TypeCases {
             "int4multirange", "{'type':['string','null']}",
             "pair", "{'type':['string','null']}",
             "ltree", "{'type':['string','null']}",
-            "int4[]", "{'type':['array','null'],'items':{'type':['integer','null']}}",
-            "int4[][]", "{'type':['array','null'],'items':{'type':'array','items':{'type':['integer','null']}}}",
-            "int8[][][]", "{'type':['array','null'],'items':{'type':'array','items':{'type':'array','items':{'type':['integer','null']}}}}",
-            "text[]", "{'type':['array','null'],'items':{'type':['string','null']}}",
-            "varchar(3)[]", "{'type':['array','null'],'items':{'type':['string','null'],'maxLength':3}}",
-            "float8[]", "{'type':['array','null'],'items':{'type':['number','null']}}",
-            "float4[]", "{'type':['array','null'],'items':{'type':['number','null']}}",
-            "numeric[]", "{'type':['array','null'],'items':{'type':['number','null']}}",
-            "int2[]", "{'type':['array','null'],'items':{'type':['integer','null']}}",
-            "int8[]", "{'type':['array','null'],'items':{'type':['integer','null']}}",
-            "bytea[]", "{'type':['array','null'],'items':{'type':['string','null'],'contentEncoding':'base64'}}",
+            "int4[]", anyDimensions("integer", "", ""),
+            "int4[][]", anyDimensions("integer", "", ""),
+            "int8[][][]", anyDimensions("integer", "", ""),
+            "int4[][][]", anyDimensions("integer", "", ""),
+            "text[]", anyDimensions("string", "", ""),
+            "varchar(3)[]", anyDimensions("string", ",'maxLength':3", ""),
+            "float8[]", anyDimensions("number", "", ""),
+            "float4[]", anyDimensions("number", "", ""),
+            "numeric[]", anyDimensions("number", "", ""),
+            "int2[]", anyDimensions("integer", "", ""),
+            "int8[]", anyDimensions("integer", "", ""),
+            "bytea[]", anyDimensions("string", ",'contentEncoding':'base64'", ""),
             "json[]", "{'type':['array','null'],'items':{}}",
             "jsonb[]", "{'type':['array','null'],'items':{}}",
-            "timestamptz[]", "{'type':['array','null'],'items':{'type':['string','null'],'format':'date-time','airbyte_type':'timestamp_with_timezone'}}",
-            "timestamp[]", "{'type':['array','null'],'items':{'type':['string','null'],'format':'date-time','airbyte_type':'timestamp_without_timezone'}}",
-            "date[]", "{'type':['array','null'],'items':{'type':['string','null'],'format':'date'}}",
-            "time[]", "{'type':['array','null'],'items':{'type':['string','null'],'format':'time','airbyte_type':'time_without_timezone'}}",
-            "timetz[]", "{'type':['array','null'],'items':{'type':['string','null'],'format':'time','airbyte_type':'time_with_timezone'}}",
-            "interval[]", "{'type':['array','null'],'items':{'type':['string','null']}}",
-            "money[]", "{'type':['array','null'],'items':{'type':['number','null']}}",
-            "boolean[]", "{'type':['array','null'],'items':{'type':['boolean','null']}}",
-            "char(3)[]", "{'type':['array','null'],'items':{'type':['string','null'],'maxLength':3}}",
-            "uuid[]", "{'type':['array','null'],'items':{'type':['string','null'],'format':'uuid'}}",
-            "mood[]", "{'type':['array','null'],'items':{'type':['string','null'],'enum':['sad','ok','happy','très bien','a \\'b\\' c',null]}}",
-            "hstore[]", "{'type':['array','null'],'items':{'type':['object','null'],'additionalProperties':{'type':['string','null']}}}",
-            "inet[]", "{'type':['array','null'],'items':{'type':['string','null']}}",
-            "pair[]", "{'type':['array','null'],'items':{'type':['string','null']}}",
-            "box[]", "{'type':['array','null'],'items':{'type':['string','null']}}",
-            "int4range[]", "{'type':['array','null'],'items':{'type':['string','null']}}");
+            "timestamptz[]", anyDimensions("string", ",'format':'date-time','airbyte_type':'timestamp_with_timezone'", ""),
+            "timestamp[]", anyDimensions("string", ",'format':'date-time','airbyte_type':'timestamp_without_timezone'", ""),
+            "date[]", anyDimensions("string", ",'format':'date'", ""),
+            "time[]", anyDimensions("string", ",'format':'time','airbyte_type':'time_without_timezone'", ""),
+            "timetz[]", anyDimensions("string", ",'format':'time','airbyte_type':'time_with_timezone'", ""),
+            "interval[]", anyDimensions("string", "", ""),
+            "money[]", anyDimensions("number", "", ""),
+            "boolean[]", anyDimensions("boolean", "", ""),
+            "char(3)[]", anyDimensions("string", ",'maxLength':3", ""),
+            "uuid[]", anyDimensions("string", ",'format':'uuid'", ""),
+            "mood[]", anyDimensions("string", "", ",'enum':['sad','ok','happy','très bien','a \\'b\\' c',null]"),
+            "hstore[]", anyDimensions("object", ",'additionalProperties':{'type':['string','null']}", ""),
+            "inet[]", anyDimensions("string", "", ""),
+            "pair[]", anyDimensions("string", "", ""),
+            "box[]", anyDimensions("string", "", ""),
+            "int4range[]", anyDimensions("string", "", ""));
+
+    /**
+     * The schema of an array column whose elements are {@code {'type':[type,'null']}} plus {@code keywords}: any
+     * number of dimensions up to 6, each level below the outer one admitting an element or an array;
+     * {@code innermostOnly} (an enum's labels) only at the sixth level, which holds elements only.
+     */
+    static String anyDimensions(String type, String keywords, String innermostOnly) {
+        String level = "{'type':['" + type + "','null']" + keywords + innermostOnly + "}";
+        for (int d = 5; d >= 1; d--) {
+            level = "{'type':['" + type + "','array','null']" + keywords + ",'items':" + level + "}";
+        }
+        return "{'type':['array','null'],'items':" + level + "}";
+    }
 
     private static Map<String, String> schemas(String... pairs) {
         Map<String, String> m = new LinkedHashMap<>();

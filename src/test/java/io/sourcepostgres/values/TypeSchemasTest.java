@@ -163,36 +163,65 @@ class TypeSchemasTest {
                 .isEqualTo(json("{\"type\":[\"string\",\"null\"],\"enum\":[\"sad\",\"ok\",\"happy\",null]}"));
     }
 
+    /** The schema of an array whose elements are {@code elementType} plus {@code keywords}, as TypeSchemas nests it. */
+    private static String anyDimensions(String outerType, String elementType, String keywords, String innermostOnly) {
+        String level = "{\"type\":[\"" + elementType + "\",\"null\"]" + keywords + innermostOnly + "}";
+        for (int d = 5; d >= 1; d--) {
+            level = "{\"type\":[\"" + elementType + "\",\"array\",\"null\"]" + keywords + ",\"items\":" + level + "}";
+        }
+        return "{\"type\":" + outerType + ",\"items\":" + level + "}";
+    }
+
     @Test
     void arraysHaveNullableItemsOfTheElementSchemaWithTheColumnsTypmod() {
         PgType ints = PgType.arrayOf(1007, INT4);
         assertThat(TypeSchemas.column(ints, -1, 1, false))
-                .isEqualTo(json("{\"type\":[\"array\",\"null\"],\"items\":{\"type\":[\"integer\",\"null\"]}}"));
+                .isEqualTo(json(anyDimensions("[\"array\",\"null\"]", "integer", "", "")));
         assertThat(TypeSchemas.column(PgType.arrayOf(1015, VARCHAR), 9, 0, true))
-                .isEqualTo(json("{\"type\":\"array\",\"items\":{\"type\":[\"string\",\"null\"],\"maxLength\":5}}"));
-        assertThat(TypeSchemas.value(PgType.arrayOf(90020, MOOD), -1)).isEqualTo(json(
-                "{\"type\":\"array\",\"items\":{\"type\":[\"string\",\"null\"],\"enum\":[\"sad\",\"ok\",\"happy\",null]}}"));
+                .isEqualTo(json(anyDimensions("\"array\"", "string", ",\"maxLength\":5", "")));
+        assertThat(TypeSchemas.value(PgType.arrayOf(90020, MOOD), -1)).isEqualTo(json(anyDimensions("\"array\"",
+                "string", "", ",\"enum\":[\"sad\",\"ok\",\"happy\",null]")));
         assertThat(TypeSchemas.value(PgType.arrayOf(3807, PgType.builtin(3802, "jsonb", 'U')), -1))
                 .isEqualTo(json("{\"type\":\"array\",\"items\":{}}"));
     }
 
     @Test
-    void declaredDimensionsNestTheArraysAndOnlyTheInnermostElementsMayBeNull() {
+    void declaredDimensionsChangeNothingSincePostgresIgnoresThem() {
         PgType ints = PgType.arrayOf(1007, INT4);
-        assertThat(TypeSchemas.column(ints, -1, 2, true)).isEqualTo(json(
-                "{\"type\":\"array\",\"items\":{\"type\":\"array\",\"items\":{\"type\":[\"integer\",\"null\"]}}}"));
-        assertThat(TypeSchemas.column(ints, -1, 3, false)).isEqualTo(json("{\"type\":[\"array\",\"null\"],\"items\":"
-                + "{\"type\":\"array\",\"items\":{\"type\":\"array\",\"items\":{\"type\":[\"integer\",\"null\"]}}}}"));
+        for (int declared = 0; declared <= 6; declared++) {
+            assertThat(TypeSchemas.column(ints, -1, declared, false)).isEqualTo(TypeSchemas.column(ints, -1, 1, false));
+        }
+    }
+
+    @Test
+    void anArraySchemaTakesEveryNumberOfDimensionsFromOneToSixAndNoMore() {
+        JsonNode schema = TypeSchemas.column(PgType.arrayOf(1007, INT4), -1, 3, false);
+        assertThat(schema.toString()).doesNotContain("$ref", "anyOf", "allOf", "oneOf", "\"not\"");
+        var validator = com.networknt.schema.JsonSchemaFactory.getInstance(
+                com.networknt.schema.SpecVersion.VersionFlag.V7).getSchema(schema);
+        for (String valid : List.of("null", "[]", "[1,null]", "[[1,2,3],[4,5,6]]", "[[[1],[2]],[[3],[null]]]",
+                "[[[[[[1,2]],[[3,null]]]]]]")) {
+            assertThat(validator.validate(json(valid))).as(valid).isEmpty();
+        }
+        for (String invalid : List.of("1", "[\"a\"]", "[[\"a\"]]", "[[[[[[[1]]]]]]]")) {
+            assertThat(validator.validate(json(invalid))).as(invalid).isNotEmpty();
+        }
+        JsonNode moods = TypeSchemas.column(PgType.arrayOf(90020, MOOD), -1, 1, true);
+        var moodValidator = com.networknt.schema.JsonSchemaFactory.getInstance(
+                com.networknt.schema.SpecVersion.VersionFlag.V7).getSchema(moods);
+        assertThat(moodValidator.validate(json("[[\"sad\",\"ok\"],[\"happy\",null]]"))).isEmpty();
+        assertThat(moodValidator.validate(json("[[[[[[\"sad\"]]]]]]"))).isEmpty();
+        assertThat(moodValidator.validate(json("[[[[[[\"glad\"]]]]]]"))).as("the sixth level keeps the labels").isNotEmpty();
     }
 
     @Test
     void arraysOfDomainsAndDomainsOverArraysLookThroughTheDomain() {
         PgType code = new PgType(90010, "public", "code", 'd', 'S', null, VARCHAR, List.of(), 12);
         assertThat(TypeSchemas.value(PgType.arrayOf(90030, code), -1))
-                .isEqualTo(json("{\"type\":\"array\",\"items\":{\"type\":[\"string\",\"null\"],\"maxLength\":8}}"));
+                .isEqualTo(json(anyDimensions("\"array\"", "string", ",\"maxLength\":8", "")));
         PgType codes = new PgType(90031, "public", "codes", 'd', 'A', null, PgType.arrayOf(1015, VARCHAR), List.of(), 7);
         assertThat(TypeSchemas.value(codes, -1))
-                .isEqualTo(json("{\"type\":\"array\",\"items\":{\"type\":[\"string\",\"null\"],\"maxLength\":3}}"));
+                .isEqualTo(json(anyDimensions("\"array\"", "string", ",\"maxLength\":3", "")));
     }
 
     @Test
