@@ -44,6 +44,12 @@ public final class StateCodec {
             if (p.rowsDone() > 0) {
                 progress.put("rows_done", p.rowsDone());
             }
+            if (p.relationOid() != 0) {
+                progress.put("relation_oid", p.relationOid());
+            }
+            if (p.publicationMembership() != null) {
+                progress.put("publication", p.publicationMembership());
+            }
         }
         return streams;
     }
@@ -124,7 +130,11 @@ public final class StateCodec {
     }
 
     private static StreamProgress progress(StreamId id, JsonNode s) {
-        if (s == null || !s.isObject()) {
+        if (s == null || s.isNull()) {
+            // Airbyte's per-stream reset (or refresh): the stream starts over with a new backfill.
+            return StreamProgress.PENDING;
+        }
+        if (!s.isObject()) {
             throw garbage("stream " + id + " has no stream_state object");
         }
         String phase = s.path("phase").asText("");
@@ -138,7 +148,9 @@ public final class StateCodec {
         if (p == StreamProgress.Phase.BACKFILLING && (after == null || !after.isArray())) {
             throw garbage("stream " + id + " is backfilling but has no resume_after key");
         }
-        return new StreamProgress(p, p == StreamProgress.Phase.BACKFILLING ? after : null, s.path("rows_done").asLong(0));
+        JsonNode membership = s.get("publication");
+        return new StreamProgress(p, p == StreamProgress.Phase.BACKFILLING ? after : null, s.path("rows_done").asLong(0),
+                s.path("relation_oid").asLong(0), membership != null && membership.isTextual() ? membership.asText() : null);
     }
 
     private static JsonNode findGlobal(JsonNode json) {

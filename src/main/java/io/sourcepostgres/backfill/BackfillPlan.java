@@ -52,7 +52,17 @@ public record BackfillPlan(
      */
     public static BackfillPlan of(Connection connection, DiscoveredTable table, List<String> primaryKey,
             boolean withGenerated) {
-        return ScanKeyResolver.resolve(connection, table, primaryKey, withGenerated);
+        return ScanKeyResolver.resolve(connection, table, primaryKey, withGenerated, column -> true);
+    }
+
+    /**
+     * As {@link #of(Connection, DiscoveredTable, List, boolean)}, reading only the columns {@code selected}
+     * accepts (Airbyte's column selection) and the key columns: an unselected column is not even named in the
+     * chunk query, so its values never leave the database.
+     */
+    public static BackfillPlan of(Connection connection, DiscoveredTable table, List<String> primaryKey,
+            boolean withGenerated, java.util.function.Predicate<String> selected) {
+        return ScanKeyResolver.resolve(connection, table, primaryKey, withGenerated, selected);
     }
 
     /** The key columns' positions in a chunk row, in key order: what {@link RowKey#of} takes for a chunk row. */

@@ -55,7 +55,11 @@ public final class CaptureRun {
             Prepared prepared = SlotAndPublication.prepare(query, config, server, out);
             CapturedStreams captured = CapturedStreams.resolve(query, config, catalog, out);
 
-            CaptureState state = startState(server, prepared);
+            PublicationMembership membership = new PublicationMembership(query, config.publicationName(),
+                    server.majorVersion());
+            CaptureState state = StreamStarts.identify(startState(server, prepared),
+                    inputState.map(CaptureState::streams).orElse(Map.of()), inputState.isPresent(), captured, membership,
+                    config.publicationName(), out);
             long target = config.tail() ? -1 : WalFence.emit(query);
 
             for (StreamId s : streams) {
@@ -83,10 +87,14 @@ public final class CaptureRun {
                 BackfillCoordinator backfill = new BackfillCoordinator(query, readAhead, backfills(query, captured, state),
                         checkpoints, new ChangeRecordWriter(out), recent, out, config.backfillChunkRows(),
                         config.backfillChunkBytes());
+                BackfillRestarts restarts = new BackfillRestarts(query, config.publicationName(), catalog, captured,
+                        checkpoints, backfill, membership, out);
                 RelationCache relations = new RelationCache(captured::targetOf,
-                        new io.sourcepostgres.discovery.CatalogTypeLookup(query), out);
+                        new io.sourcepostgres.discovery.CatalogTypeLookup(query), out,
+                        new RelationWatch(state, membership, restarts, config.publicationName(), out)::onRelation);
                 ReplicationCapture capture = new ReplicationCapture(stream, relations, new ChangeRecordWriter(out),
-                        checkpoints, streamed, new TruncateHandler(out), new UnchangedToastValues(query), backfill, recent, out);
+                        checkpoints, streamed, new TruncateHandler(out, config.truncateHandling(), restarts::restart),
+                        new UnchangedToastValues(query), backfill, recent, out);
                 // Checked whenever the stream is idle between transactions: a SIGTERM stops cleanly, a server
                 // shutdown fails the run (transient) instead of holding the server's shutdown open.
                 ServerShutdownWatch serverShutdown = new ServerShutdownWatch(query);
@@ -178,7 +186,7 @@ public final class CaptureRun {
             CapturedStreams.Target target = captured.targets().get(s.id());
             io.sourcepostgres.backfill.BackfillPlan plan =
                     io.sourcepostgres.backfill.BackfillPlan.of(query, target.table(), s.primaryKey(),
-                            !incremental || generatedReplicated);
+                            !incremental || generatedReplicated, target::emits);
             io.sourcepostgres.backfill.RowEstimate estimate =
                     io.sourcepostgres.backfill.RowEstimate.of(query, target.table());
             long done = incremental && progress != null ? progress.rowsDone() : 0;

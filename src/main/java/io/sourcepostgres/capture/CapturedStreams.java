@@ -25,8 +25,22 @@ import java.util.Map;
  * partitioned root's stream.
  */
 public final class CapturedStreams {
-    /** A stream and the key columns (in order) that identify its rows downstream. */
-    public record Target(StreamId stream, List<String> key, DiscoveredTable table) {}
+    /**
+     * A stream and the key columns (in order) that identify its rows downstream.
+     *
+     * @param selectedColumns the columns the configured stream selected, or null for all of them
+     */
+    public record Target(StreamId stream, List<String> key, DiscoveredTable table, java.util.Set<String> selectedColumns) {
+
+        public Target(StreamId stream, List<String> key, DiscoveredTable table) {
+            this(stream, key, table, null);
+        }
+
+        /** Whether records of this stream carry {@code column}: key columns always, others when selected. */
+        public boolean emits(String column) {
+            return selectedColumns == null || selectedColumns.contains(column) || key.contains(column);
+        }
+    }
 
     private final Connection query;
     private final Map<StreamId, Target> byStream;
@@ -82,7 +96,7 @@ public final class CapturedStreams {
                         + "UPDATEs and DELETEs while it is published, and none can be captured. Fix: ALTER TABLE "
                         + s.id().quoted() + " REPLICA IDENTITY FULL; (or add a primary key).");
             }
-            targets.put(s.id(), new Target(s.id(), List.copyOf(key), table));
+            targets.put(s.id(), new Target(s.id(), List.copyOf(key), table, s.selectedColumns()));
         }
         if (!problems.isEmpty()) {
             throw ConnectorException.config("The catalog cannot be captured: " + String.join("; ", problems) + ".");

@@ -24,12 +24,22 @@ public final class RelationCache {
     private final Map<Integer, CapturedTable> byRelationId = new HashMap<>();
     private final Map<StreamId, String> lastShape = new HashMap<>();
 
+    private final java.util.function.BiConsumer<PgOutputMessage.Relation, CapturedStreams.Target> watch;
+
     /** @param targets the captured stream (with its key columns) a relation belongs to, or null */
     public RelationCache(java.util.function.Function<PgOutputMessage.Relation, CapturedStreams.Target> targets,
             TypeLookup types, AirbyteOutput out) {
+        this(targets, types, out, (relation, target) -> { });
+    }
+
+    /** As above; {@code watch} sees every Relation message of a captured stream (see {@link RelationWatch}). */
+    RelationCache(java.util.function.Function<PgOutputMessage.Relation, CapturedStreams.Target> targets,
+            TypeLookup types, AirbyteOutput out,
+            java.util.function.BiConsumer<PgOutputMessage.Relation, CapturedStreams.Target> watch) {
         this.targets = targets;
         this.types = types;
         this.out = out;
+        this.watch = watch;
     }
 
     public void onRelation(PgOutputMessage.Relation relation) {
@@ -41,7 +51,8 @@ public final class RelationCache {
         List<CapturedColumn> columns = new ArrayList<>(relation.columns().size());
         for (PgOutputMessage.Column c : relation.columns()) {
             PgType type = types.byOid(Integer.toUnsignedLong(c.typeOid()));
-            columns.add(new CapturedColumn(c.name(), type, c.typmod(), c.isKey(), ValueEncoders.forType(type, c.typmod())));
+            CapturedColumn column = new CapturedColumn(c.name(), type, c.typmod(), c.isKey(), ValueEncoders.forType(type, c.typmod()));
+            columns.add(target.emits(c.name()) ? column : column.unselected());
         }
         StreamId id = target.stream();
         List<String> key = target.key();
@@ -65,6 +76,7 @@ public final class RelationCache {
                     + columnList(table) + ". Run discover to refresh the stream's schema.");
         }
         byRelationId.put(relation.relationId(), table);
+        watch.accept(relation, target);
     }
 
     /** The captured table with this relation id, or null when its changes are not captured. */

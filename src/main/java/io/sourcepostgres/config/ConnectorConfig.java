@@ -22,7 +22,8 @@ public record ConnectorConfig(
         Duration statementTimeout,
         Duration connectTimeout,
         Duration statusInterval,
-        LogLevel logLevel) {
+        LogLevel logLevel,
+        io.sourcepostgres.capture.TruncateHandler.Mode truncateHandling) {
 
     public static ConnectorConfig from(JsonNode json) {
         Spec.validate(json);
@@ -49,14 +50,16 @@ public record ConnectorConfig(
                 Duration.ofSeconds(integer(json, "statement_timeout_seconds")),
                 Duration.ofSeconds(connectTimeout),
                 Duration.ofSeconds(integer(json, "status_interval_seconds")),
-                LogLevel.parse(text(json, "log_level")));
+                LogLevel.parse(text(json, "log_level")),
+                io.sourcepostgres.capture.TruncateHandler.Mode.valueOf(
+                        text(json, "truncate_handling").toUpperCase(java.util.Locale.ROOT)));
     }
 
     /** The same configuration with tail switched on (the catalog may ask for it). */
     public ConnectorConfig withTail(boolean tail) {
         return new ConnectorConfig(uri, password, slotName, publicationName, createSlot, createPublication,
                 backfillChunkRows, backfillChunkBytes, tail, checkpointInterval, statementTimeout, connectTimeout,
-                statusInterval, logLevel);
+                statusInterval, logLevel, truncateHandling);
     }
 
     @Override
