@@ -87,7 +87,8 @@ public final class CapturedStreams {
                         + "\": none of its changes are captured until it is. Fix: ALTER PUBLICATION \""
                         + config.publicationName() + "\" ADD TABLE " + s.id().quoted() + ";");
             }
-            if (!table.selectable()) {
+            if (!table.selectable() && !(s.selectedColumns() != null && ColumnPrivileges.cover(query, table,
+                    selectedAndKey(table, s.selectedColumns(), key)))) {
                 problems.add("this user may not read table " + s.id() + ": GRANT SELECT ON " + s.id().quoted()
                         + " TO \"" + catalog.user() + "\";");
             }
@@ -108,6 +109,12 @@ public final class CapturedStreams {
             }
         }
         return new CapturedStreams(query, targets, catalog, replicated);
+    }
+
+    /** The table's columns a stream with column selection reads: the selected ones and the key. */
+    private static List<String> selectedAndKey(DiscoveredTable table, java.util.Set<String> selected, List<String> key) {
+        return table.columns().stream().map(io.sourcepostgres.discovery.ColumnInfo::name)
+                .filter(c -> selected.contains(c) || key.contains(c)).toList();
     }
 
     public Map<StreamId, Target> targets() {
