@@ -26,25 +26,42 @@ final class PublicationMembership {
 
     PublicationMembership(Connection connection, String publication, int serverMajorVersion) {
         this.connection = connection;
+        // pg_partition_tree lists a partitioned table and its partitions, but nothing for an ordinary table.
+        String tree = "(SELECT ?::oid UNION SELECT relid FROM pg_catalog.pg_partition_tree(?::oid))";
         String schemas = serverMajorVersion >= 15
                 ? " UNION ALL SELECT 'schema:' || pn.oid FROM pg_catalog.pg_publication_namespace pn"
                         + " WHERE pn.pnpubid = p.oid AND pn.pnnspid IN (SELECT c.relnamespace FROM pg_catalog.pg_class c"
-                        + " WHERE c.oid IN (SELECT relid FROM pg_catalog.pg_partition_tree(?::oid)))"
-                : " UNION ALL SELECT NULL WHERE ?::oid IS NULL";
+                        + " WHERE c.oid IN " + tree + ")"
+                : " UNION ALL SELECT NULL WHERE ?::oid IS NULL AND ?::oid IS NULL";
         this.sql = "SELECT string_agg(entry, ',' ORDER BY entry) FROM pg_catalog.pg_publication p CROSS JOIN LATERAL ("
                 + " SELECT 'all:' || p.oid WHERE p.puballtables"
                 + " UNION ALL SELECT 'table:' || pr.oid FROM pg_catalog.pg_publication_rel pr"
-                + " WHERE pr.prpubid = p.oid AND pr.prrelid IN (SELECT relid FROM pg_catalog.pg_partition_tree(?::oid))"
+                + " WHERE pr.prpubid = p.oid AND pr.prrelid IN " + tree
                 + schemas + ") AS e(entry) WHERE p.pubname = ? AND entry IS NOT NULL";
         this.publication = publication;
+    }
+
+    /** The oid of the table that has {@code stream}'s name now; 0 when there is none. */
+    long currentOid(io.sourcepostgres.airbyte.StreamId stream) {
+        try (PreparedStatement ps = connection.prepareStatement("SELECT c.oid FROM pg_catalog.pg_class c JOIN "
+                + "pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = ?")) {
+            ps.setString(1, stream.namespace() == null ? "public" : stream.namespace());
+            ps.setString(2, stream.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        } catch (SQLException e) {
+            throw ConnectorException.transientError("Looking up table " + stream + " failed: " + e.getMessage(), e);
+        }
     }
 
     /** The token of table {@code oid} now: {@link #NONE} when the publication does not publish it. */
     String of(long oid) {
         try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            ps.setLong(1, oid);
-            ps.setLong(2, oid);
-            ps.setString(3, publication);
+            for (int i = 1; i <= 4; i++) {
+                ps.setLong(i, oid);
+            }
+            ps.setString(5, publication);
             try (ResultSet rs = ps.executeQuery()) {
                 String token = rs.next() ? rs.getString(1) : null;
                 return token == null ? NONE : token;

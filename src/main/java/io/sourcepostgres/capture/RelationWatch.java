@@ -53,7 +53,9 @@ final class RelationWatch {
         }
         long oid = Integer.toUnsignedLong(relation.relationId());
         boolean sameName = stream.equals(new StreamId(relation.namespace(), relation.name()));
-        if (sameName && oid != known) {
+        if (sameName && oid != known && oid == membership.currentOid(stream)) {
+            // (A relation of that name whose oid is no longer the table's is the old table's changes being
+            // replayed from before it was dropped: they belong to the stream's history as they are.)
             out.log(LogLevel.WARN, "Table " + stream + " was dropped and recreated while captured (relation oid " + known
                     + ", now " + oid + "). Its backfill starts over, so every row it has now is emitted again; rows of "
                     + "the old table that the new one lacks get no delete record. To remove them, clear the stream in "
@@ -69,7 +71,7 @@ final class RelationWatch {
                     + "remove " + stream + ", or rename the table back.");
         }
         if (oid != known) {
-            return; // a partition of the stream's table: its membership is the root's
+            return; // a partition of the stream's table (its membership is the root's), or a replayed old table
         }
         String now = membership.of(oid);
         String before = memberships.get(stream);
