@@ -93,7 +93,8 @@ public final class CaptureRun {
                         new io.sourcepostgres.discovery.CatalogTypeLookup(query), out,
                         new RelationWatch(state, membership, restarts, config.publicationName(), out)::onRelation);
                 ReplicationCapture capture = new ReplicationCapture(stream, relations, new ChangeRecordWriter(out),
-                        checkpoints, streamed, new TruncateHandler(out, config.truncateHandling(), restarts::restart),
+                        checkpoints, streamed, new TruncateHandler(out, config.truncateHandling(), restarts::restart,
+                                new TruncateTriggers(query)::deletesFirst),
                         new UnchangedToastValues(query), backfill, recent, out);
                 // Checked whenever the stream is idle between transactions: a SIGTERM stops cleanly, a server
                 // shutdown fails the run (transient) instead of holding the server's shutdown open.

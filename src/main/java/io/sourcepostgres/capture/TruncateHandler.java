@@ -29,24 +29,44 @@ public final class TruncateHandler {
     private final AirbyteOutput out;
     private final Mode mode;
     private final Consumer<StreamId> restart;
+    private final java.util.function.IntPredicate deletedFirst;
 
     public TruncateHandler(AirbyteOutput out) {
-        this(out, Mode.WARN, s -> { });
+        this(out, Mode.WARN, s -> { }, relid -> false);
     }
 
-    TruncateHandler(AirbyteOutput out, Mode mode, Consumer<StreamId> restart) {
+    /**
+     * @param restart starts a stream's backfill over ({@link BackfillRestarts})
+     * @param deletedFirst whether a relation's rows were deleted before its truncate ({@link TruncateTriggers})
+     */
+    TruncateHandler(AirbyteOutput out, Mode mode, Consumer<StreamId> restart, java.util.function.IntPredicate deletedFirst) {
         this.out = out;
         this.mode = mode;
         this.restart = restart;
+        this.deletedFirst = deletedFirst;
     }
 
     public void onTruncate(PgOutputMessage.Truncate truncate, RelationCache relations, long lsn, String commitTime) {
         List<StreamId> streams = new ArrayList<>();
+        List<StreamId> exact = new ArrayList<>();
         for (int relid : truncate.relationIds()) {
             CapturedTable t = relations.get(relid);
-            if (t != null && !streams.contains(t.id())) {
+            if (t == null) {
+                continue;
+            }
+            if (deletedFirst.test(relid)) {
+                if (!exact.contains(t.id())) {
+                    exact.add(t.id());
+                }
+            } else if (!streams.contains(t.id())) {
                 streams.add(t.id());
             }
+        }
+        exact.removeAll(streams); // a partitioned stream is exact only when every truncated partition was
+        if (!exact.isEmpty()) {
+            out.log(LogLevel.INFO, "TRUNCATE of " + String.join(", ", exact.stream().map(StreamId::toString).toList())
+                    + " at LSN " + io.sourcepostgres.pgoutput.Lsn.format(lsn) + ": trigger " + TruncateTriggers.FUNCTION
+                    + " deleted the rows first, and those deletes were emitted as delete records");
         }
         if (streams.isEmpty()) {
             return;
