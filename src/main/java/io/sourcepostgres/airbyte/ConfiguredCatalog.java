@@ -18,8 +18,21 @@ public record ConfiguredCatalog(List<ConfiguredStream> streams, boolean tail) {
      * @param id the table
      * @param syncMode full_refresh (re-read every run, not replicated) or incremental (backfill, then changes)
      * @param primaryKey the catalog's primary_key override: column names in key order; empty when not set
+     * @param selectedColumns the table columns the stream's {@code json_schema} lists (Airbyte's column
+     *     selection: only these leave the database, key columns always); null when it lists no properties,
+     *     which selects every column
      */
-    public record ConfiguredStream(StreamId id, SyncMode syncMode, List<String> primaryKey) {}
+    public record ConfiguredStream(StreamId id, SyncMode syncMode, List<String> primaryKey, Set<String> selectedColumns) {
+
+        public ConfiguredStream(StreamId id, SyncMode syncMode, List<String> primaryKey) {
+            this(id, syncMode, primaryKey, null);
+        }
+
+        /** Whether the stream emits {@code column}: selected, or every column when none are listed. */
+        public boolean selects(String column) {
+            return selectedColumns == null || selectedColumns.contains(column);
+        }
+    }
 
     public static ConfiguredCatalog fromJson(JsonNode json) {
         if (json == null || !json.isObject()) {
@@ -56,7 +69,8 @@ public record ConfiguredCatalog(List<ConfiguredStream> streams, boolean tail) {
                 throw bad("stream " + id + " has sync_mode '" + mode + "', which is not among its supported_sync_modes "
                         + supported + "; choose one of those (run discover for the current catalog)");
             }
-            streams.add(new ConfiguredStream(id, syncMode, primaryKey(id, entry.get("primary_key"))));
+            streams.add(new ConfiguredStream(id, syncMode, primaryKey(id, entry.get("primary_key")),
+                    ColumnSelection.of(stream.get("json_schema"))));
             tail |= flag(entry, "estuary.dev/tail") || flag(stream, "estuary.dev/tail");
         }
         return new ConfiguredCatalog(List.copyOf(streams), tail);

@@ -47,6 +47,12 @@ public final class StateCodec {
             if (p.scanKey() != null) {
                 progress.set("scan_key", p.scanKey());
             }
+            if (p.relationOid() != 0) {
+                progress.put("relation_oid", p.relationOid());
+            }
+            if (p.publicationMembership() != null) {
+                progress.put("publication", p.publicationMembership());
+            }
         }
         return streams;
     }
@@ -136,7 +142,11 @@ public final class StateCodec {
     }
 
     private static StreamProgress progress(StreamId id, JsonNode s) {
-        if (s == null || !s.isObject()) {
+        if (s == null || s.isNull()) {
+            // Airbyte's per-stream reset (or refresh): the stream starts over with a new backfill.
+            return StreamProgress.PENDING;
+        }
+        if (!s.isObject()) {
             throw garbage("stream " + id + " has no stream_state object");
         }
         String phase = s.path("phase").asText("");
@@ -155,8 +165,10 @@ public final class StateCodec {
             throw garbage("stream " + id + " has a scan_key that is not an array");
         }
         boolean backfilling = p == StreamProgress.Phase.BACKFILLING;
+        JsonNode membership = s.get("publication");
         return new StreamProgress(p, backfilling ? after : null, s.path("rows_done").asLong(0),
-                backfilling && scanKey != null && scanKey.isArray() ? scanKey : null);
+                backfilling && scanKey != null && scanKey.isArray() ? scanKey : null,
+                s.path("relation_oid").asLong(0), membership != null && membership.isTextual() ? membership.asText() : null);
     }
 
     private static JsonNode findGlobal(JsonNode json) {

@@ -61,7 +61,7 @@ public record BackfillPlan(
      */
     public static BackfillPlan of(Connection connection, DiscoveredTable table, List<String> primaryKey,
             boolean withGenerated) {
-        return ScanKeyResolver.resolve(connection, table, primaryKey, withGenerated, PublishedSubset.ALL);
+        return ScanKeyResolver.resolve(connection, table, primaryKey, withGenerated, PublishedSubset.ALL, column -> true);
     }
 
     /**
@@ -72,7 +72,23 @@ public record BackfillPlan(
      */
     public static BackfillPlan of(Connection connection, DiscoveredTable table, List<String> primaryKey,
             boolean withGenerated, PublishedSubset published) {
-        return ScanKeyResolver.resolve(connection, table, primaryKey, withGenerated, published);
+        return ScanKeyResolver.resolve(connection, table, primaryKey, withGenerated, published, column -> true);
+    }
+
+    /**
+     * As {@link #of(Connection, DiscoveredTable, List, boolean)}, reading only the columns {@code selected}
+     * accepts (Airbyte's column selection) and the key columns: an unselected column is not even named in the
+     * chunk query, so its values never leave the database.
+     */
+    public static BackfillPlan of(Connection connection, DiscoveredTable table, List<String> primaryKey,
+            boolean withGenerated, java.util.function.Predicate<String> selected) {
+        return ScanKeyResolver.resolve(connection, table, primaryKey, withGenerated, PublishedSubset.ALL, selected);
+    }
+
+    /** Both: what the publication publishes, and of that the selected columns and the key. */
+    public static BackfillPlan of(Connection connection, DiscoveredTable table, List<String> primaryKey,
+            boolean withGenerated, PublishedSubset published, java.util.function.Predicate<String> selected) {
+        return ScanKeyResolver.resolve(connection, table, primaryKey, withGenerated, published, selected);
     }
 
     /** The key columns' positions in a chunk row, in key order: what {@link RowKey#of} takes for a chunk row. */

@@ -58,7 +58,8 @@ final class ScanKeyResolver {
     private ScanKeyResolver() {}
 
     static BackfillPlan resolve(Connection connection, DiscoveredTable table, List<String> catalogKey,
-            boolean withGenerated, io.sourcepostgres.postgres.PublishedSubset published) {
+            boolean withGenerated, io.sourcepostgres.postgres.PublishedSubset published,
+            java.util.function.Predicate<String> selected) {
         boolean fromCatalog = catalogKey != null && !catalogKey.isEmpty();
         List<String> names = fromCatalog ? catalogKey : table.primaryKey();
         if (names.isEmpty()) {
@@ -72,9 +73,9 @@ final class ScanKeyResolver {
                     + names + "; list each key column once.");
         }
         List<ColumnInfo> all = table.columns();
-        List<ColumnInfo> columns = (withGenerated ? all
-                : all.stream().filter(c -> !c.generated() || names.contains(c.name())).toList())
-                .stream().filter(c -> published.publishes(c.name())).toList();
+        List<ColumnInfo> columns = all.stream().filter(c -> names.contains(c.name())
+                || ((withGenerated || !c.generated()) && selected.test(c.name())))
+                .filter(c -> published.publishes(c.name())).toList();
         for (String name : names) {
             if (table.column(name).isEmpty()) {
                 throw ConnectorException.config("The catalog's primary_key for table " + table.id() + " names column \""

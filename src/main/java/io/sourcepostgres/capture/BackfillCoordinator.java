@@ -85,6 +85,8 @@ final class BackfillCoordinator {
         /** What replication had delivered when the read was started. */
         final RecentTransactions.Mark delivered;
         List<LoggedChange> changes = new ArrayList<>();
+        /** Set when the stream's backfill started over while this read ran: its rows are dropped. */
+        boolean discarded;
 
         InFlight(BackfillStream stream, Future<ChunkReadAhead.Read> read, boolean replicationPaused,
                 RecentTransactions.Mark delivered) {
@@ -164,6 +166,9 @@ final class BackfillCoordinator {
             InFlight f = inFlight;
             inFlight = null;
             ChunkReadAhead.Read read = ChunkReadAhead.take(f.read);
+            if (f.discarded) {
+                continue;
+            }
             BackfillStream stream = f.stream;
             if (stream.replicated && stream.keyless) {
                 if (keylessRaced(f, read.chunk().snapshot())) {
@@ -323,6 +328,22 @@ final class BackfillCoordinator {
         }
     }
 
+    /**
+     * Starts {@code fresh}'s backfill over (see {@link BackfillRestarts}): a chunk of the stream that waits
+     * for its fence, or is being read, is dropped unemitted, and the stream joins the end of the queue.
+     */
+    void restart(BackfillStream fresh) {
+        if (pending != null && pending.stream.id.equals(fresh.id)) {
+            pending = null;
+        }
+        if (inFlight != null && inFlight.stream.id.equals(fresh.id)) {
+            inFlight.discarded = true;
+        }
+        queue.removeIf(s -> s.id.equals(fresh.id));
+        readers.remove(fresh.id);
+        queue.addLast(fresh);
+    }
+
     /** A replicated change to {@code key} of {@code stream} by transaction {@code xid} committing at {@code commitLsn}. */
     void changed(StreamId stream, TupleData tuple, int[] keyIndexes, int xid, long commitLsn) {
         if (keyIndexes.length == 0) {
@@ -357,9 +378,9 @@ final class BackfillCoordinator {
         pending = null;
         Failpoints.hit(Failpoints.BETWEEN_FENCE_AND_CHUNK_ROWS);
         emitRows(p.stream, p.chunk, p.lowFence, p.readAtMillis);
-        StreamProgress next = p.chunk.done() ? StreamProgress.ACTIVE
-                : new StreamProgress(StreamProgress.Phase.BACKFILLING, p.chunk.resumeAfter(), p.stream.rowsDone,
-                        p.stream.scanKey);
+        StreamProgress before = checkpoints.state().streams().getOrDefault(p.stream.id, StreamProgress.PENDING);
+        StreamProgress next = p.chunk.done() ? before.completed()
+                : before.backfilledTo(p.chunk.resumeAfter(), p.stream.rowsDone, p.stream.scanKey);
         checkpoints.update(checkpoints.state().withStream(p.stream.id, next));
         if (p.chunk.done()) {
             finish(p.stream); // otherwise the stream stays first in the queue for its next chunk

@@ -60,10 +60,14 @@ public final class CaptureRun {
 
             // Opened before the state is checked: its walsender tells where this server's history stands.
             PgConnection replication = openReplication(connections);
+            PublicationMembership membership = new PublicationMembership(query, config.publicationName(),
+                    server.majorVersion());
             CaptureState state;
             long target;
             try {
-                state = startState(server, prepared, replication);
+                state = StreamStarts.identify(startState(server, prepared, replication),
+                        inputState.map(CaptureState::streams).orElse(Map.of()), inputState.isPresent(), captured, membership,
+                        config.publicationName(), out);
                 target = config.tail() ? -1 : WalFence.emit(query);
             } catch (RuntimeException | SQLException e) {
                 io.sourcepostgres.postgres.PgConnections.closeQuietly(replication);
@@ -100,11 +104,15 @@ public final class CaptureRun {
                 BackfillCoordinator backfill = new BackfillCoordinator(query, readAhead, backfillQueue,
                         checkpoints, new ChangeRecordWriter(out), recent, out, config.backfillChunkRows(),
                         config.backfillChunkBytes());
+                BackfillRestarts restarts = new BackfillRestarts(query, config.publicationName(), catalog, captured,
+                        checkpoints, backfill, membership, out);
                 RelationCache relations = new RelationCache(captured::targetOf,
-                        new io.sourcepostgres.discovery.CatalogTypeLookup(query), out);
+                        new io.sourcepostgres.discovery.CatalogTypeLookup(query), out,
+                        new RelationWatch(state, membership, restarts, config.publicationName(), out)::onRelation);
                 ReplicationCapture capture = new ReplicationCapture(stream, relations, new ChangeRecordWriter(out),
-                        checkpoints, streamed, new TruncateHandler(out), new UnchangedToastValues(query), new UnsentToastValues(query),
-                        backfill, recent, out);
+                        checkpoints, streamed, new TruncateHandler(out, config.truncateHandling(), restarts::restart,
+                                new TruncateTriggers(query)::deletesFirst),
+                        new UnchangedToastValues(query), new UnsentToastValues(query), backfill, recent, out);
                 // Checked whenever the stream is idle between transactions: a SIGTERM stops cleanly, a server
                 // shutdown fails the run (transient) instead of holding the server's shutdown open.
                 ServerShutdownWatch serverShutdown = new ServerShutdownWatch(query);
@@ -205,7 +213,7 @@ public final class CaptureRun {
                     : io.sourcepostgres.backfill.BackfillPlan.of(query, target.table(), s.primaryKey(),
                             !incremental || generatedReplicated, !incremental ? PublishedSubset.ALL
                                     : PublishedSubset.of(query, config.publicationName(), s.id(), target.table().oid(),
-                                            target.table().isPartitioned()));
+                                            target.table().isPartitioned()), target::emits);
             io.sourcepostgres.backfill.RowEstimate estimate =
                     io.sourcepostgres.backfill.RowEstimate.of(query, target.table());
             long done = incremental && progress != null ? progress.rowsDone() : 0;

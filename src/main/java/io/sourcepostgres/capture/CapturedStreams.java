@@ -27,8 +27,22 @@ import java.util.Map;
  * partitioned root's stream.
  */
 public final class CapturedStreams {
-    /** A stream and the key columns (in order) that identify its rows downstream. */
-    public record Target(StreamId stream, List<String> key, DiscoveredTable table) {}
+    /**
+     * A stream and the key columns (in order) that identify its rows downstream.
+     *
+     * @param selectedColumns the columns the configured stream selected, or null for all of them
+     */
+    public record Target(StreamId stream, List<String> key, DiscoveredTable table, java.util.Set<String> selectedColumns) {
+
+        public Target(StreamId stream, List<String> key, DiscoveredTable table) {
+            this(stream, key, table, null);
+        }
+
+        /** Whether records of this stream carry {@code column}: key columns always, others when selected. */
+        public boolean emits(String column) {
+            return selectedColumns == null || selectedColumns.contains(column) || key.contains(column);
+        }
+    }
 
     private final Connection query;
     private final Map<StreamId, Target> byStream;
@@ -81,7 +95,8 @@ public final class CapturedStreams {
                         + "\": none of its changes are captured until it is. Fix: ALTER PUBLICATION \""
                         + config.publicationName() + "\" ADD TABLE " + s.id().quoted() + ";");
             }
-            if (!table.selectable()) {
+            if (!table.selectable() && !(s.selectedColumns() != null && ColumnPrivileges.cover(query, table,
+                    selectedAndKey(table, s.selectedColumns(), key)))) {
                 problems.add("this user may not read table " + s.id() + ": GRANT SELECT ON " + s.id().quoted()
                         + " TO \"" + catalog.user() + "\";");
             }
@@ -103,7 +118,7 @@ public final class CapturedStreams {
                                     + s.id().quoted() + " REPLICA IDENTITY FULL;";
                         });
             }
-            targets.put(s.id(), new Target(s.id(), List.copyOf(key), table));
+            targets.put(s.id(), new Target(s.id(), List.copyOf(key), table, s.selectedColumns()));
         }
         if (!problems.isEmpty()) {
             throw ConnectorException.config("The catalog cannot be captured: " + String.join("; ", problems) + ".");
@@ -136,6 +151,12 @@ public final class CapturedStreams {
             throw ConnectorException.transientError("Reading the replica identity of table " + table.id() + " failed: "
                     + e.getMessage() + ". Retry.", e);
         }
+    }
+
+    /** The table's columns a stream with column selection reads: the selected ones and the key. */
+    private static List<String> selectedAndKey(DiscoveredTable table, java.util.Set<String> selected, List<String> key) {
+        return table.columns().stream().map(io.sourcepostgres.discovery.ColumnInfo::name)
+                .filter(c -> selected.contains(c) || key.contains(c)).toList();
     }
 
     public Map<StreamId, Target> targets() {

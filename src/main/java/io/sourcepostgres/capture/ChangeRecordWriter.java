@@ -79,7 +79,7 @@ public final class ChangeRecordWriter {
         for (int i = 0; i < n; i++) {
             CapturedColumn c = columns.get(i);
             byte kind = tuple.kind(i);
-            if (keyOnly && kind == TupleData.NULL) {
+            if (!c.emitted() || (keyOnly && kind == TupleData.NULL)) {
                 continue;
             }
             if (kind == TupleData.UNCHANGED_TOAST) {

@@ -25,12 +25,22 @@ public final class RelationCache {
     private final Map<StreamId, String> lastShape = new HashMap<>();
     private final Map<Long, String> typeNames = new HashMap<>();
 
+    private final java.util.function.BiConsumer<PgOutputMessage.Relation, CapturedStreams.Target> watch;
+
     /** @param targets the captured stream (with its key columns) a relation belongs to, or null */
     public RelationCache(java.util.function.Function<PgOutputMessage.Relation, CapturedStreams.Target> targets,
             TypeLookup types, LogSink out) {
+        this(targets, types, out, (relation, target) -> { });
+    }
+
+    /** As above; {@code watch} sees every Relation message of a captured stream (see {@link RelationWatch}). */
+    RelationCache(java.util.function.Function<PgOutputMessage.Relation, CapturedStreams.Target> targets,
+            TypeLookup types, LogSink out,
+            java.util.function.BiConsumer<PgOutputMessage.Relation, CapturedStreams.Target> watch) {
         this.targets = targets;
         this.types = types;
         this.out = out;
+        this.watch = watch;
     }
 
     public void onRelation(PgOutputMessage.Relation relation) {
@@ -48,7 +58,8 @@ public final class RelationCache {
                 type = droppedType(oid);
                 warnDroppedType(id, c.name(), oid);
             }
-            columns.add(new CapturedColumn(c.name(), type, c.typmod(), c.isKey(), ValueEncoders.forType(type, c.typmod())));
+            CapturedColumn column = new CapturedColumn(c.name(), type, c.typmod(), c.isKey(), ValueEncoders.forType(type, c.typmod()));
+            columns.add(target.emits(c.name()) ? column : column.unselected());
         }
         List<String> key = target.key();
         int[] keyIndexes = new int[key.size()];
@@ -71,6 +82,7 @@ public final class RelationCache {
                     + columnList(table) + ". Run discover to refresh the stream's schema.");
         }
         byRelationId.put(relation.relationId(), table);
+        watch.accept(relation, target);
     }
 
     /**

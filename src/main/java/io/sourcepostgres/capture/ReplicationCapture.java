@@ -168,8 +168,8 @@ public final class ReplicationCapture {
                 // Values not sent (unchanged out of line) come from the old tuple where it has them: all of
                 // them under REPLICA IDENTITY FULL, the key columns when those are stored out of line.
                 // A key column stored out of line comes as 'u' with the old key attached (checked there).
-                TupleData row = UnsentToastValues.completeFromOld(u.oldTuple(),
-                        UnchangedKeyValues.fill(t, u.oldTuple(), u.newTuple()));
+                TupleData row = UnsentToastValues.withoutUnselected(t, UnsentToastValues.completeFromOld(u.oldTuple(),
+                        UnchangedKeyValues.fill(t, u.oldTuple(), u.newTuple())));
                 backfill.keylessRowChanged(t.id(), xid, commitLsn);
                 backfill.changed(t.id(), row, t.keyIndexes(), xid, commitLsn);
                 if (t.keyChanged(u.oldTuple(), row)) {

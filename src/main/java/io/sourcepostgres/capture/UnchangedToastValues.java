@@ -50,7 +50,9 @@ public final class UnchangedToastValues {
         List<Integer> missing = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             kinds[i] = newTuple.kind(i);
-            if (newTuple.isUnchangedToast(i)) {
+            if (newTuple.isUnchangedToast(i) && i < table.columns().size() && !table.columns().get(i).emitted()) {
+                kinds[i] = TupleData.NULL; // an unselected column is never written, so never read either
+            } else if (newTuple.isUnchangedToast(i)) {
                 if (oldTuple != null && i < oldTuple.size() && (oldTuple.kind(i) == TupleData.TEXT || oldTuple.kind(i) == TupleData.BINARY)) {
                     kinds[i] = oldTuple.kind(i);
                     values[i] = slice(oldTuple, i);

@@ -118,6 +118,33 @@ public final class UnsentToastValues {
         return assemble(kinds, values);
     }
 
+    /**
+     * The row with the unsent values of unselected columns (Airbyte's column selection) marked null: they are
+     * never emitted, so they are never read either. Returns {@code row} itself when there are none.
+     */
+    public static TupleData withoutUnselected(CapturedTable table, TupleData row) {
+        List<CapturedColumn> columns = table.columns();
+        boolean any = false;
+        for (int i = 0; i < row.size() && i < columns.size(); i++) {
+            any |= row.isUnchangedToast(i) && !columns.get(i).emitted();
+        }
+        if (!any) {
+            return row;
+        }
+        int n = row.size();
+        byte[][] values = new byte[n][];
+        byte[] kinds = new byte[n];
+        for (int i = 0; i < n; i++) {
+            kinds[i] = row.kind(i);
+            if (kinds[i] == TupleData.UNCHANGED_TOAST && i < columns.size() && !columns.get(i).emitted()) {
+                kinds[i] = TupleData.NULL;
+            } else if (kinds[i] == TupleData.TEXT || kinds[i] == TupleData.BINARY) {
+                values[i] = java.util.Arrays.copyOfRange(row.buffer(), row.offset(i), row.offset(i) + row.length(i));
+            }
+        }
+        return assemble(kinds, values);
+    }
+
     /** Holds an update with unsent values (the row, completed from its old tuple) to its transaction's commit. */
     public void hold(CapturedTable table, TupleData row, long lsn, String commitTime) {
         String key = key(table, row);

@@ -31,7 +31,8 @@ public record ConnectorConfig(
         LogLevel logLevel,
         List<String> schemas,
         SshTunnelSettings tunnel,
-        boolean slotFailover) {
+        boolean slotFailover,
+        io.sourcepostgres.capture.TruncateHandler.Mode truncateHandling) {
 
     public static ConnectorConfig from(JsonNode json) {
         Spec.validate(json);
@@ -66,7 +67,9 @@ public record ConnectorConfig(
                 LogLevel.parse(text(json, "log_level")),
                 schemas(json),
                 SshTunnelSettings.from(json.get("tunnel_method")),
-                bool(json, "slot_failover"));
+                bool(json, "slot_failover"),
+                io.sourcepostgres.capture.TruncateHandler.Mode.valueOf(
+                        text(json, "truncate_handling").toUpperCase(java.util.Locale.ROOT)));
     }
 
     /**
@@ -114,7 +117,7 @@ public record ConnectorConfig(
     public ConnectorConfig withTail(boolean tail) {
         return new ConnectorConfig(uri, password, slotName, publicationName, createSlot, createPublication,
                 backfillChunkRows, backfillChunkBytes, tail, checkpointInterval, statementTimeout, connectTimeout,
-                statusInterval, logLevel, schemas, tunnel, slotFailover);
+                statusInterval, logLevel, schemas, tunnel, slotFailover, truncateHandling);
     }
 
     @Override
