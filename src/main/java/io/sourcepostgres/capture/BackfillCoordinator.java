@@ -120,6 +120,14 @@ final class BackfillCoordinator {
         for (BackfillStream stream : this.queue) {
             if (stream.replicated && stream.keyless) {
                 keyless.start(stream);
+            } else if (stream.replicated) {
+                StreamProgress progress = checkpoints.state().streams().get(stream.id);
+                if (progress != null && CtidChunkReader.Position.is(progress.resumeAfter())) {
+                    // The table gained a key while it was backfilled without one: a keyed backfill starts over.
+                    out.log(LogLevel.WARN, "Table " + stream.id + " has a key now, but its backfill was running by "
+                            + "physical location: it starts over by key, so rows backfilled so far are emitted again.");
+                    checkpoints.update(checkpoints.state().withStream(stream.id, StreamProgress.PENDING));
+                }
             }
         }
     }
