@@ -74,6 +74,11 @@ public final class CtidChunkReader implements ChunkSource {
             return a;
         }
 
+        /** Whether {@code json} is a position by physical location (rather than a key's values). */
+        public static boolean is(JsonNode json) {
+            return json != null && json.isArray() && json.size() > 0 && MARK.equals(json.get(0).asText());
+        }
+
         /** The position in {@code json}, or null when there is none (a full refresh's first chunk). */
         public static Position of(JsonNode json, DiscoveredTable table) {
             if (json == null || json.isNull() || json.isMissingNode()) {

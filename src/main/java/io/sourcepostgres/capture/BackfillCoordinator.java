@@ -51,6 +51,10 @@ import java.util.concurrent.Future;
  * replication delivers while a chunk is being read cannot yet be checked against its rows, so its key is
  * logged and checked once the read is in; a read that raced more changes than that log may hold is read
  * again with replication paused, so that it cannot race them forever.
+ *
+ * <p>A table without a key is read by physical location and merged differently: by one start cut per stream
+ * rather than per-chunk fences ({@link KeylessBackfills}); its chunks are emitted as soon as they are read,
+ * unless an update or delete of the table raced the read, which reads the chunk again with replication paused.
  */
 final class BackfillCoordinator {
     private static final long PROGRESS_LOG_NANOS = 10_000_000_000L;
@@ -124,6 +128,14 @@ final class BackfillCoordinator {
         for (BackfillStream stream : this.queue) {
             if (stream.replicated && stream.keyless) {
                 keyless.start(stream);
+            } else if (stream.replicated) {
+                StreamProgress progress = checkpoints.state().streams().get(stream.id);
+                if (progress != null && CtidChunkReader.Position.is(progress.resumeAfter())) {
+                    // The table gained a key while it was backfilled without one: a keyed backfill starts over.
+                    out.log(LogLevel.WARN, "Table " + stream.id + " has a key now, but its backfill was running by "
+                            + "physical location: it starts over by key, so rows backfilled so far are emitted again.");
+                    checkpoints.update(checkpoints.state().withStream(stream.id, StreamProgress.PENDING));
+                }
             }
         }
     }

@@ -54,8 +54,15 @@ final class KeylessBackfills {
     /** Sets up the stream's cut: the one its state keeps, or a new one (then the backfill starts at page 0). */
     void start(BackfillStream stream) {
         StreamProgress progress = checkpoints.state().streams().get(stream.id);
-        CtidChunkReader.Position position = progress == null ? null
-                : CtidChunkReader.Position.of(progress.resumeAfter(), stream.plan.table());
+        CtidChunkReader.Position position = null;
+        if (progress != null && CtidChunkReader.Position.is(progress.resumeAfter())) {
+            position = CtidChunkReader.Position.of(progress.resumeAfter(), stream.plan.table());
+        } else if (progress != null && progress.resumeAfter() != null) {
+            // The table lost its primary key while it was being backfilled by it: start over without one.
+            out.log(LogLevel.WARN, "Table " + stream.id + " has no primary key any more, but its backfill was "
+                    + "running by one: it starts over by physical location, so rows backfilled so far are emitted "
+                    + "again. For a clean history, reset the stream.");
+        }
         if (position == null || position.start() == null) {
             KeylessStart cut = KeylessStart.take(connection, stream.plan.serverMajorVersion());
             position = new CtidChunkReader.Position(0, 0, -1, cut);

@@ -173,6 +173,37 @@ class KeylessIT {
         }
     }
 
+    @Test
+    void aKeyAddedOrDroppedDuringTheBackfillStartsItOverWithAWarningInsteadOfStoppingTheRun(PostgresCluster pg) {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TABLE flip (n int NOT NULL)", "INSERT INTO flip SELECT generate_series(1, 600)");
+            f.capture("public", "flip");
+            f.config().put("backfill_chunk_size", 100);
+            ConnectorRun keyless = f.read();
+            JsonNode byLocation = keyless.states().stream()
+                    .filter(st -> !st.at("/global/stream_states/0/stream_state/resume_after/3").asText("-1").equals("-1"))
+                    .findFirst().orElseThrow();
+            f.sql("ALTER TABLE flip ADD PRIMARY KEY (n)");
+            f.setState(byLocation);
+            ConnectorRun keyed = f.read();
+            assertThat(keyed.exitCode()).as(keyed.toString()).isZero();
+            assertThat(keyed.ofType("LOG").stream().map(l -> l.at("/log/message").asText()))
+                    .anyMatch(m -> m.contains("has a key now"));
+            assertThat(longs(records(keyed, "flip"), "n")).hasSize(600);
+
+            JsonNode byKey = keyed.states().stream()
+                    .filter(st -> st.at("/global/stream_states/0/stream_state/phase").asText().equals("backfilling"))
+                    .findFirst().orElseThrow();
+            f.sql("ALTER TABLE flip DROP CONSTRAINT flip_pkey");
+            f.setState(byKey);
+            ConnectorRun again = f.read();
+            assertThat(again.exitCode()).as(again.toString()).isZero();
+            assertThat(again.ofType("LOG").stream().map(l -> l.at("/log/message").asText()))
+                    .anyMatch(m -> m.contains("has no primary key any more"));
+            assertThat(longs(records(again, "flip"), "n")).hasSize(600).doesNotHaveDuplicates();
+        }
+    }
+
     /**
      * A row written by a subtransaction of a transaction that was running when the cut was taken carries the
      * subtransaction's id as its xmin, which the snapshot's text form does not list: judged by the snapshot
