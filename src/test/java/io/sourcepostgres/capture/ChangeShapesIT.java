@@ -201,8 +201,10 @@ class ChangeShapesIT {
             f.sql("INSERT INTO later_t VALUES (1)", "ALTER PUBLICATION " + f.publication + " ADD TABLE later_t",
                     "INSERT INTO later_t VALUES (2)", "INSERT INTO first_t VALUES (3)");
             ConnectorRun run = f.read();
+            // Row 1 was written while later_t was outside the publication, so it was never published: joining
+            // the publication restarts the stream's backfill, which brings it (and row 2 again) after the changes.
             assertThat(run.records()).extracting(r -> r.get("stream").asText() + r.at("/data/id").asInt())
-                    .containsExactly("later_t2", "first_t3");
+                    .containsExactly("later_t2", "first_t3", "later_t1", "later_t2");
         }
     }
 
