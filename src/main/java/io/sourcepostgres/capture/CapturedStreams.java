@@ -105,7 +105,8 @@ public final class CapturedStreams {
                         + "UPDATEs and DELETEs while it is published, and none can be captured. Fix: ALTER TABLE "
                         + s.id().quoted() + " REPLICA IDENTITY FULL; (or add a primary key).");
             }
-            if (s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL && !key.isEmpty()) {
+            if (s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL && !key.isEmpty()
+                    && key.stream().allMatch(c -> table.column(c).isPresent())) {
                 identityProblem(query, table, key, !s.primaryKey().isEmpty()).ifPresent(problems::add);
             }
             if (key.isEmpty() && s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL) {
