@@ -87,7 +87,8 @@ public final class CaptureRun {
                 RelationCache relations = new RelationCache(captured::targetOf,
                         new io.sourcepostgres.discovery.CatalogTypeLookup(query), out);
                 ReplicationCapture capture = new ReplicationCapture(stream, relations, new ChangeRecordWriter(out),
-                        checkpoints, streamed, new TruncateHandler(out), new UnchangedToastValues(query), backfill, recent, out);
+                        checkpoints, streamed, new TruncateHandler(out), new UnchangedToastValues(query), new UnsentToastValues(query),
+                        backfill, recent, out);
                 // Checked whenever the stream is idle between transactions: a SIGTERM stops cleanly, a server
                 // shutdown fails the run (transient) instead of holding the server's shutdown open.
                 ServerShutdownWatch serverShutdown = new ServerShutdownWatch(query);

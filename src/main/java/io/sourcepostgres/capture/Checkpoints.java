@@ -19,6 +19,7 @@ public final class Checkpoints {
     // The streams' progress of the last state emitted, encoded: it changes with backfill chunks, not commits.
     private java.util.Map<io.sourcepostgres.airbyte.StreamId, StreamProgress> encodedStreams;
     private String encodedStreamStates;
+    private java.util.function.BooleanSupplier held = () -> false;
 
     /**
      * @param initial the state the run starts from
@@ -79,8 +80,19 @@ public final class Checkpoints {
         }
     }
 
-    /** Emits the current state now. */
+    /**
+     * While {@code condition} holds, no state is emitted: a state now would claim an image the output does
+     * not hold yet. The state held back goes out at the next chance once the condition clears.
+     */
+    public void holdWhile(java.util.function.BooleanSupplier condition) {
+        this.held = condition;
+    }
+
+    /** Emits the current state now, unless states are held. */
     public void emit() {
+        if (held.getAsBoolean()) {
+            return;
+        }
         if (state.streams() != encodedStreams) {
             try {
                 encodedStreamStates = io.sourcepostgres.airbyte.Json.MAPPER.writeValueAsString(StateCodec.streamStates(state));

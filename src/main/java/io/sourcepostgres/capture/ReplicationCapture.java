@@ -6,6 +6,7 @@ import io.sourcepostgres.airbyte.LogLevel;
 import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.pgoutput.PgOutputDecoder;
 import io.sourcepostgres.pgoutput.PgOutputMessage;
+import io.sourcepostgres.pgoutput.TupleData;
 import io.sourcepostgres.replication.ReplicationStream;
 import io.sourcepostgres.replication.StreamedTransactions;
 import java.nio.ByteBuffer;
@@ -39,7 +40,9 @@ public final class ReplicationCapture {
     private final StreamedTransactions streamed;
     private final AirbyteOutput out;
     private final TruncateHandler truncates;
-    private final UnchangedToastValues toast;
+    private final UnchangedToastValues keylessToast;
+    private final UnsentToastValues toast;
+    private final UnsentToastValues.Sink exactImages = this::emitResolved;
     private final java.util.List<String> unrecoverable = new java.util.ArrayList<>();
 
     private final BackfillCoordinator backfill;
@@ -55,11 +58,14 @@ public final class ReplicationCapture {
     private int streamingXid;
 
     public ReplicationCapture(ReplicationStream stream, RelationCache relations, ChangeRecordWriter records,
-            Checkpoints checkpoints, StreamedTransactions streamed, TruncateHandler truncates, UnchangedToastValues toast,
-            BackfillCoordinator backfill, RecentTransactions recent, AirbyteOutput out) {
+            Checkpoints checkpoints, StreamedTransactions streamed, TruncateHandler truncates, UnchangedToastValues keylessToast,
+            UnsentToastValues toast, BackfillCoordinator backfill, RecentTransactions recent, AirbyteOutput out) {
         this.backfill = backfill;
         this.recent = recent;
+        this.keylessToast = keylessToast;
         this.toast = toast;
+        // A state must not claim an image that waits for the stream to pass a position (see UnsentToastValues).
+        checkpoints.holdWhile(toast::holdsState);
         this.stream = stream;
         this.relations = relations;
         this.records = records;
@@ -98,7 +104,7 @@ public final class ReplicationCapture {
                     handle(buf.array(), buf.arrayOffset() + buf.position(), buf.remaining(), stream.lastReceivedLsn());
                     if (!inTransaction && streamingXid == 0) {
                         backfill.readNextChunk();
-                        if (backfill.done() && reached(target)) {
+                        if (backfill.done() && reached(target) && !toast.holdsState()) {
                             break;
                         }
                     }
@@ -110,14 +116,15 @@ public final class ReplicationCapture {
                 whileIdle.run();
                 if (!inTransaction && streamingXid == 0) {
                     advanceTo(stream.lastReceivedLsn());
-                    if ((backfill.done() && reached(target)) || stop.getAsBoolean()) {
+                    if ((backfill.done() && reached(target) && !toast.holdsState()) || stop.getAsBoolean()) {
                         break;
                     }
                     checkpoints.emitIfDue();
                     backfill.readNextChunk();
                 }
                 long now = System.nanoTime();
-                if ((target != -1 || backfill.awaitingFence()) && now - lastSolicit > SOLICIT_INTERVAL_NANOS) {
+                if ((target != -1 || backfill.awaitingFence() || toast.holdsState())
+                        && now - lastSolicit > SOLICIT_INTERVAL_NANOS) {
                     // A status update makes a caught-up walsender answer with a keepalive carrying its position.
                     stream.sendStatus();
                     lastSolicit = now;
@@ -150,26 +157,37 @@ public final class ReplicationCapture {
             CapturedTable t = relations.get(i.relationId());
             if (t != null) {
                 backfill.changed(t.id(), i.newTuple(), t.keyIndexes(), xid, commitLsn);
+                toast.changed(t, i.newTuple());
                 emit(t, i.newTuple(), false, lsn, false);
             }
         } else if (msg instanceof PgOutputMessage.Update u) {
             CapturedTable t = relations.get(u.relationId());
             if (t != null) {
-                backfill.changed(t.id(), u.newTuple(), t.keyIndexes(), xid, commitLsn);
-                if (t.keyChanged(u.oldTuple(), u.newTuple())) {
+                // Values not sent (unchanged out of line) come from the old tuple where it has them: all of
+                // them under REPLICA IDENTITY FULL, the key columns when those are stored out of line.
+                TupleData row = UnsentToastValues.completeFromOld(u.oldTuple(), u.newTuple());
+                backfill.changed(t.id(), row, t.keyIndexes(), xid, commitLsn);
+                if (t.keyChanged(u.oldTuple(), row)) {
                     backfill.changed(t.id(), u.oldTuple(), t.keyIndexes(), xid, commitLsn);
+                    toast.changed(t, u.oldTuple());
                     // The key changed: downstream the row under the old key must disappear.
                     emit(t, u.oldTuple(), u.oldKind() == 'K', lsn, true);
                 }
-                unrecoverable.clear();
-                io.sourcepostgres.pgoutput.TupleData row = UnchangedToastValues.hasUnchanged(u.newTuple())
-                        ? toast.resolve(t, u.oldTuple(), u.newTuple(), unrecoverable) : u.newTuple();
-                emit(t, row, false, lsn, false, unrecoverable);
+                toast.changed(t, row);
+                if (!UnsentToastValues.hasUnsent(row)) {
+                    emit(t, row, false, lsn, false);
+                } else if (t.keyIndexes().length > 0) {
+                    toast.hold(t, row, lsn, commitTime);
+                } else {
+                    unrecoverable.clear();
+                    emit(t, keylessToast.resolve(t, u.oldTuple(), row, unrecoverable), false, lsn, false, unrecoverable);
+                }
             }
         } else if (msg instanceof PgOutputMessage.Delete d) {
             CapturedTable t = relations.get(d.relationId());
             if (t != null) {
                 backfill.changed(t.id(), d.oldTuple(), t.keyIndexes(), xid, commitLsn);
+                toast.changed(t, d.oldTuple());
                 emit(t, d.oldTuple(), d.oldKind() == 'K', lsn, true);
             }
         } else if (msg instanceof PgOutputMessage.Begin b) {
@@ -178,12 +196,14 @@ public final class ReplicationCapture {
             commitLsn = b.finalLsn();
             commitTime = io.sourcepostgres.pgoutput.PgTimestamp.toRfc3339Utc(b.commitTimeMicros());
         } else if (msg instanceof PgOutputMessage.Commit c) {
+            toast.committed(xid, exactImages);
             inTransaction = false;
             recent.committed(xid);
             commit(c.endLsn());
         } else if (msg instanceof PgOutputMessage.Relation r) {
             relations.onRelation(r);
         } else if (msg instanceof PgOutputMessage.Truncate tr) {
+            toast.truncated(java.util.Arrays.stream(tr.relationIds()).boxed().toList());
             truncates.onTruncate(tr, relations, lsn, commitTime);
         } else if (msg instanceof PgOutputMessage.StreamStart s) {
             streamingXid = s.xid();
@@ -204,13 +224,18 @@ public final class ReplicationCapture {
         commitTime = io.sourcepostgres.pgoutput.PgTimestamp.toRfc3339Utc(c.commitTimeMicros());
         inTransaction = true;
         try {
-            streamed.replay(c.xid(), (changeLsn, bytes, off, len) -> apply(decoder.decodeInStream(bytes, off, len), changeLsn));
+            streamed.replay(c.xid(), (changeLsn, bytes, off, len) -> {
+                // Its subtransactions' xids mark rows this transaction wrote (see UnsentToastValues).
+                toast.streamedXid(PgOutputDecoder.streamedXid(bytes, off, len));
+                apply(decoder.decodeInStream(bytes, off, len), changeLsn);
+            });
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
             throw ConnectorException.system("Replaying streamed transaction " + Integer.toUnsignedString(c.xid())
                     + " failed", e);
         }
+        toast.committed(c.xid(), exactImages);
         inTransaction = false;
         recent.committed(c.xid());
         commit(c.endLsn());
@@ -227,6 +252,12 @@ public final class ReplicationCapture {
         changesEmitted++;
     }
 
+    private void emitResolved(CapturedTable t, TupleData row, long lsn, String time) {
+        records.write(t, row, false, lsn, time, false, System.currentTimeMillis(), java.util.List.of());
+        checkpoints.countRecord();
+        changesEmitted++;
+    }
+
     private void commit(long endLsn) {
         advanceTo(endLsn);
         checkpoints.committed();
@@ -237,8 +268,11 @@ public final class ReplicationCapture {
     private void advanceTo(long lsn) {
         if (Lsn.compare(lsn, position) > 0) {
             position = lsn;
+            toast.passed(position, exactImages);
             checkpoints.update(checkpoints.state().withPosition(position));
-            if (backfill.reached(position)) {
+            // While states are held, a chunk waits too: its rows and the state recording them go out together,
+            // and a change arriving meanwhile removes the chunk's row of its key, as it does before any emit.
+            if (!toast.holdsState() && backfill.reached(position)) {
                 checkpoints.emit(); // the chunk's rows are out: record the backfill's progress now
             }
         }

@@ -46,6 +46,7 @@ final class SlotAndPublication {
                         + "create_slot is false. Run SELECT pg_create_logical_replication_slot('" + config.slotName()
                         + "', 'pgoutput'); or set create_slot to true.");
             }
+            warnOfPreparedTransactions(query, config.slotName(), out);
             slot = server.inRecovery() ? StandbySlotCreation.create(query, config, out)
                     : ReplicationSlots.createPgoutput(query, config.slotName(), config.slotFailover());
             out.log(LogLevel.INFO, "Created replication slot \"" + config.slotName() + "\" (pgoutput"
@@ -62,6 +63,29 @@ final class SlotAndPublication {
                     + " (FAILOVER true)'");
         }
         return new CaptureRun.Prepared(slot);
+    }
+
+    /**
+     * Creating a logical slot waits until every transaction running at that moment has ended, prepared ones
+     * too, and a forgotten prepared transaction never ends by itself: name each one and the fix before the
+     * wait begins, so that a creation that hangs says why.
+     */
+    private static void warnOfPreparedTransactions(Connection query, String slotName, AirbyteOutput out) throws SQLException {
+        try (java.sql.Statement s = query.createStatement();
+                java.sql.ResultSet rs = s.executeQuery("SELECT gid, prepared::text, owner, database FROM pg_catalog.pg_prepared_xacts"
+                        + " ORDER BY prepared")) {
+            StringBuilder found = new StringBuilder();
+            while (rs.next()) {
+                found.append(found.length() > 0 ? ", " : "").append("gid '").append(rs.getString(1)).append("' prepared at ")
+                        .append(rs.getString(2)).append(" by ").append(rs.getString(3)).append(" in database ")
+                        .append(rs.getString(4));
+            }
+            if (found.length() > 0) {
+                out.log(LogLevel.WARN, "Creating replication slot \"" + slotName + "\" waits until these prepared "
+                        + "transactions end: " + found + ". Run COMMIT PREPARED '<gid>' or ROLLBACK PREPARED '<gid>' "
+                        + "(in the database named) to let it finish.");
+            }
+        }
     }
 
     /**

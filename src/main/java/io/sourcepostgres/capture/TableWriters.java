@@ -52,10 +52,13 @@ final class TableWriters {
             oids.add(p.oid());
         }
         List<Long> writers = new ArrayList<>();
+        // Locks are matched by virtual transaction, not pid: a prepared transaction (PREPARE TRANSACTION) holds
+        // its locks with no pid at all, and it is a writer like any other until COMMIT PREPARED.
         String sql = "SELECT DISTINCT x.transactionid::text::bigint FROM pg_catalog.pg_locks r"
-                + " JOIN pg_catalog.pg_locks x ON x.pid = r.pid AND x.locktype = 'transactionid' AND x.granted"
+                + " JOIN pg_catalog.pg_locks x ON x.virtualtransaction = r.virtualtransaction"
+                + " AND x.locktype = 'transactionid' AND x.mode = 'ExclusiveLock' AND x.granted"
                 + " WHERE r.locktype = 'relation' AND r.relation::bigint = ANY(?) AND r.mode = 'RowExclusiveLock'"
-                + " AND r.granted AND r.pid <> pg_catalog.pg_backend_pid()";
+                + " AND r.granted AND r.pid IS DISTINCT FROM pg_catalog.pg_backend_pid()";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             Array param = c.createArrayOf("int8", oids.toArray(Long[]::new));
             ps.setArray(1, param);
@@ -96,12 +99,41 @@ final class TableWriters {
         } catch (SQLException e) {
             throw ConnectorException.transientError("Checking transaction status failed: " + e.getMessage(), e);
         }
-        if (!done && now - since > WARN_AFTER_NANOS && now - lastWarning > WARN_AFTER_NANOS) {
-            lastWarning = now;
-            out.log(LogLevel.WARN, "Backfill of " + stream + " has waited " + (now - since) / 1_000_000_000L
-                    + " s for transactions " + (standbyHorizon >= 0 ? "below " + standbyHorizon : xids) + " that were writing the table when its chunk was read "
-                    + "(see pg_stat_activity for long-running transactions). Changes keep streaming meanwhile.");
+        if (!done && (lastWarning == 0 || now - lastWarning > WARN_AFTER_NANOS)) {
+            // A prepared transaction waits for a person: say so at once. Others get 30 s to end by themselves.
+            String prepared = preparedAmong(c);
+            if (!prepared.isEmpty() || now - since > WARN_AFTER_NANOS) {
+                lastWarning = now;
+                out.log(LogLevel.WARN, "Backfill of " + stream + " has waited " + (now - since) / 1_000_000_000L
+                        + " s for transactions " + (standbyHorizon >= 0 ? "below " + standbyHorizon : xids)
+                        + " that were writing the table when its chunk was read"
+                        + (prepared.isEmpty() ? " (see pg_stat_activity for long-running transactions)."
+                                : ". Among them are prepared transactions, which wait for a COMMIT PREPARED or ROLLBACK "
+                                        + "PREPARED: " + prepared + ". End them (see pg_prepared_xacts) to let the backfill go on.")
+                        + " Changes keep streaming meanwhile.");
+            } else {
+                lastWarning = since; // checked again once the 30 s are up
+            }
         }
         return done;
+    }
+
+    /** The prepared transactions among the writers, described for a person ("gid 'p1' prepared at …"). */
+    private String preparedAmong(Connection c) {
+        StringBuilder found = new StringBuilder();
+        try (PreparedStatement ps = c.prepareStatement("SELECT gid, prepared::text, owner, database FROM pg_catalog.pg_prepared_xacts"
+                + " WHERE transaction::text::bigint = ANY(?) ORDER BY prepared")) {
+            ps.setArray(1, c.createArrayOf("int8", xids.stream().map(x -> x & 0xFFFFFFFFL).toArray(Long[]::new)));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    found.append(found.length() > 0 ? ", " : "").append("gid '").append(rs.getString(1))
+                            .append("' prepared at ").append(rs.getString(2)).append(" by ").append(rs.getString(3))
+                            .append(" in database ").append(rs.getString(4));
+                }
+            }
+        } catch (SQLException e) {
+            throw ConnectorException.transientError("Reading pg_prepared_xacts failed: " + e.getMessage(), e);
+        }
+        return found.toString();
     }
 }

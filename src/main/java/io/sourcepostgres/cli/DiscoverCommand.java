@@ -7,6 +7,11 @@ import io.sourcepostgres.discovery.CatalogJson;
 import io.sourcepostgres.discovery.DiscoveredTable;
 import io.sourcepostgres.discovery.TableCatalog;
 import io.sourcepostgres.postgres.PgConnections;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.postgresql.jdbc.PgConnection;
 import picocli.CommandLine.Command;
@@ -34,8 +39,24 @@ final class DiscoverCommand implements Callable<Integer> {
             PgConnections.closeQuietly(connection);
         }
         logSummary(catalog, cfg);
-        out.catalog(CatalogJson.of(catalog, cfg.createPublication()));
+        ObjectNode json = CatalogJson.of(catalog, cfg.createPublication());
+        if (cfg.schemas() != null) {
+            keepSchemas(json, cfg.schemas());
+        }
+        out.catalog(json);
         return Main.EXIT_OK;
+    }
+
+    /** The schemas setting: only streams whose namespace is listed (exactly, case-sensitive, as Airbyte's). */
+    private void keepSchemas(ObjectNode catalog, List<String> schemas) {
+        ArrayNode streams = (ArrayNode) catalog.get("streams");
+        int before = streams.size();
+        for (Iterator<JsonNode> it = streams.iterator(); it.hasNext(); ) {
+            if (!schemas.contains(it.next().path("namespace").asText())) {
+                it.remove();
+            }
+        }
+        out.log(LogLevel.INFO, "schemas " + schemas + ": listing " + streams.size() + " of " + before + " streams.");
     }
 
     private void logSummary(TableCatalog catalog, ConnectorConfig cfg) {

@@ -174,7 +174,8 @@ public record ConnectionUri(
     public String toString() {
         StringBuilder query = new StringBuilder();
         new java.util.TreeMap<>(parameters).forEach((name, value) -> query.append(query.length() == 0 ? "?" : "&")
-                .append(name).append('=').append(SECRET_PARAMETERS.contains(name) ? "****" : value));
+                .append(name).append('=').append(SECRET_PARAMETERS.contains(name) ? "****"
+                        : AirbyteShape.isInlinePem(value) ? "<inline PEM>" : value));
         return "postgres://" + user + (password == null ? "" : ":****") + "@" + describeHosts() + "/" + database
                 + query;
     }

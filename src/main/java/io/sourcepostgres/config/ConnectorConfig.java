@@ -1,12 +1,18 @@
 package io.sourcepostgres.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.LogLevel;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The validated configuration of one run. Built only by {@link #from}, which checks the JSON against the
  * spec first, so every value here is within its documented bounds.
+ *
+ * @param schemas the schemas discover lists; null for all
+ * @param tunnel the SSH tunnel to reach the database through; null for a direct connection
  */
 public record ConnectorConfig(
         ConnectionUri uri,
@@ -23,11 +29,18 @@ public record ConnectorConfig(
         Duration connectTimeout,
         Duration statusInterval,
         LogLevel logLevel,
+        List<String> schemas,
+        SshTunnelSettings tunnel,
         boolean slotFailover) {
 
     public static ConnectorConfig from(JsonNode json) {
         Spec.validate(json);
-        ConnectionUri uri = ConnectionUri.parse(json.get("connectionURI").asText());
+        ConnectionUri uri = database(json);
+        if (json.hasNonNull("tunnel_method") && SshTunnelSettings.from(json.get("tunnel_method")) != null
+                && uri.hosts().size() > 1) {
+            throw ConnectorException.config("connectionURI names " + uri.hosts().size() + " hosts, but an SSH tunnel"
+                    + " forwards to one: give one host, or no tunnel_method.");
+        }
         String password = text(json, "password");
         if (password == null || password.isEmpty()) {
             password = uri.password();
@@ -38,8 +51,8 @@ public record ConnectorConfig(
         return new ConnectorConfig(
                 uri,
                 password,
-                text(json, "slot_name"),
-                text(json, "publication_name"),
+                replicationSetting(json, "slot_name", "replication_slot"),
+                replicationSetting(json, "publication_name", "publication"),
                 bool(json, "create_slot"),
                 bool(json, "create_publication"),
                 integer(json, "backfill_chunk_size"),
@@ -51,19 +64,63 @@ public record ConnectorConfig(
                 Duration.ofSeconds(connectTimeout),
                 Duration.ofSeconds(integer(json, "status_interval_seconds")),
                 LogLevel.parse(text(json, "log_level")),
+                schemas(json),
+                SshTunnelSettings.from(json.get("tunnel_method")),
                 bool(json, "slot_failover"));
+    }
+
+    /**
+     * The database, from exactly one of the two forms: connectionURI, or Airbyte's host, port, database and
+     * username. Both at once would leave it unclear which one the user means, so that is an error naming both.
+     */
+    private static ConnectionUri database(JsonNode json) {
+        List<String> airbyte = AirbyteShape.keysIn(json);
+        if (json.hasNonNull("connectionURI")) {
+            if (!airbyte.isEmpty()) {
+                throw ConnectorException.config("The configuration gives the database twice: as connectionURI and as "
+                        + String.join(", ", airbyte) + " (Airbyte's shape). Keep one form: either connectionURI alone,"
+                        + " or host, port, database, username, ssl_mode and jdbc_url_params without connectionURI.");
+            }
+            return ConnectionUri.parse(json.get("connectionURI").asText());
+        }
+        if (airbyte.isEmpty()) {
+            throw ConnectorException.config("The configuration names no database: give connectionURI (a libpq URI such"
+                    + " as postgres://user@host:5432/database), or host, database and username (Airbyte's shape).");
+        }
+        return AirbyteShape.parse(json);
+    }
+
+    /** replication_method's slot and publication are our slot_name and publication_name under Airbyte's names. */
+    private static String replicationSetting(JsonNode json, String ours, String airbytes) {
+        JsonNode method = json.path("replication_method");
+        String theirs = method.hasNonNull(airbytes) ? method.get(airbytes).asText() : null;
+        if (theirs != null && json.hasNonNull(ours) && !json.get(ours).asText().equals(theirs)) {
+            throw ConnectorException.config(ours + " and replication_method." + airbytes + " are the same setting and"
+                    + " differ: keep one of them.");
+        }
+        return theirs != null ? theirs : text(json, ours);
+    }
+
+    private static List<String> schemas(JsonNode json) {
+        if (!json.hasNonNull("schemas")) {
+            return null;
+        }
+        List<String> schemas = new ArrayList<>();
+        json.get("schemas").forEach(s -> schemas.add(s.asText()));
+        return List.copyOf(schemas);
     }
 
     /** The same configuration with tail switched on (the catalog may ask for it). */
     public ConnectorConfig withTail(boolean tail) {
         return new ConnectorConfig(uri, password, slotName, publicationName, createSlot, createPublication,
                 backfillChunkRows, backfillChunkBytes, tail, checkpointInterval, statementTimeout, connectTimeout,
-                statusInterval, logLevel, slotFailover);
+                statusInterval, logLevel, schemas, tunnel, slotFailover);
     }
 
     @Override
     public String toString() {
-        return "ConnectorConfig[uri=" + uri + ", slot=" + slotName + ", publication=" + publicationName + "]";
+        return "ConnectorConfig[uri=" + uri + ", slot=" + slotName + ", publication=" + publicationName
+                + (tunnel == null ? "" : ", tunnel=" + tunnel) + "]";
     }
 
     private static String text(JsonNode json, String key) {

@@ -55,7 +55,7 @@ public final class Spec {
             return problems;
         }
         JsonNode properties = SCHEMA.get("properties");
-        for (JsonNode required : SCHEMA.get("required")) {
+        for (JsonNode required : SCHEMA.path("required")) {
             JsonNode v = config.get(required.asText());
             if (v == null || v.isNull()) {
                 problems.add("'" + required.asText() + "' is required");
@@ -132,8 +132,94 @@ public final class Spec {
                     problems.add("'" + key + "' must be at most " + rule.get("maximum").asLong());
                 }
             }
+            case "array" -> {
+                if (!value.isArray()) {
+                    problems.add("'" + key + "' must be a list");
+                    return;
+                }
+                java.util.Set<JsonNode> seen = new java.util.HashSet<>();
+                int i = 0;
+                for (JsonNode item : value) {
+                    check(key + "[" + i++ + "]", item, rule.get("items"), problems);
+                    if (rule.path("uniqueItems").asBoolean() && !seen.add(item)) {
+                        problems.add("'" + key + "' lists " + item + " twice");
+                    }
+                }
+            }
+            case "object" -> checkOneOf(key, value, rule, problems);
             default -> throw new IllegalStateException("spec.json uses type " + type + " for " + key);
         }
+    }
+
+    /**
+     * An object whose {@code oneOf} branches each fix one discriminator property with {@code const} (Airbyte's
+     * convention): the discriminator chooses the branch, whose required keys and property rules then apply. Keys a
+     * branch does not list are accepted when the branch says {@code additionalProperties: true}, as Airbyte's own
+     * spec does for these objects (saved Airbyte configurations carry settings of Airbyte's connector there).
+     */
+    private static void checkOneOf(String key, JsonNode value, JsonNode rule, List<String> problems) {
+        if (!value.isObject()) {
+            problems.add("'" + key + "' must be an object");
+            return;
+        }
+        String discriminator = discriminatorOf(rule);
+        JsonNode chosen = value.get(discriminator);
+        List<String> allowed = new ArrayList<>();
+        for (JsonNode branch : rule.get("oneOf")) {
+            String constant = branch.path("properties").path(discriminator).path("const").asText();
+            allowed.add(constant);
+            if (chosen == null || !chosen.isTextual() || !chosen.asText().equals(constant)) {
+                continue;
+            }
+            for (JsonNode required : branch.path("required")) {
+                JsonNode v = value.get(required.asText());
+                if ((v == null || v.isNull()) && !branch.path("properties").path(required.asText()).has("default")) {
+                    problems.add("'" + key + "." + required.asText() + "' is required when " + discriminator + " is "
+                            + constant);
+                }
+            }
+            Iterator<Map.Entry<String, JsonNode>> fields = value.fields();
+            while (fields.hasNext()) {
+                Map.Entry<String, JsonNode> field = fields.next();
+                JsonNode fieldRule = branch.path("properties").get(field.getKey());
+                if (field.getKey().equals(discriminator) || field.getValue().isNull()) {
+                    continue;
+                }
+                if (fieldRule == null) {
+                    if (!branch.path("additionalProperties").asBoolean(false)) {
+                        problems.add("'" + key + "." + field.getKey() + "' is not a known setting when " + discriminator
+                                + " is " + constant + " (known: " + knownKeys(branch.get("properties")) + ")");
+                    }
+                    continue;
+                }
+                check(key + "." + field.getKey(), field.getValue(), fieldRule, problems);
+            }
+            return;
+        }
+        problems.add("'" + key + "." + discriminator + "' must be one of " + allowed);
+    }
+
+    private static String discriminatorOf(JsonNode rule) {
+        Iterator<Map.Entry<String, JsonNode>> props = rule.get("oneOf").get(0).get("properties").fields();
+        while (props.hasNext()) {
+            Map.Entry<String, JsonNode> p = props.next();
+            if (p.getValue().has("const")) {
+                return p.getKey();
+            }
+        }
+        throw new IllegalStateException("spec.json: a oneOf without a const discriminator");
+    }
+
+    /** The rule of a property inside an object's oneOf branch chosen by {@code constant}; for defaults. */
+    public static JsonNode branchProperty(String key, String constant, String property) {
+        JsonNode rule = SCHEMA.path("properties").path(key);
+        String discriminator = discriminatorOf(rule);
+        for (JsonNode branch : rule.get("oneOf")) {
+            if (branch.path("properties").path(discriminator).path("const").asText().equals(constant)) {
+                return branch.path("properties").path(property);
+            }
+        }
+        throw new IllegalArgumentException(key + " has no branch " + constant);
     }
 
     private static String knownKeys(JsonNode properties) {

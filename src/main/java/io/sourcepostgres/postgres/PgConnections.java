@@ -2,6 +2,8 @@ package io.sourcepostgres.postgres;
 
 import io.sourcepostgres.config.ConnectionUri;
 import io.sourcepostgres.config.ConnectorConfig;
+import io.sourcepostgres.postgres.ssh.SshTunnel;
+import io.sourcepostgres.postgres.ssh.TunnelSocketFactory;
 import io.sourcepostgres.postgres.tls.TlsMode;
 import io.sourcepostgres.postgres.tls.TlsSettings;
 import java.net.URLEncoder;
@@ -16,15 +18,32 @@ import org.postgresql.jdbc.PgConnection;
  * Opens the two kinds of connection the connector uses: query connections (discovery, checks, backfill)
  * and the replication connection. Both get the canonical {@link SessionSettings} and the same TLS settings
  * ({@link TlsSettings}: libpq's sslmode, sslrootcert, sslcert, sslkey, sslpassword and default files). A failure
- * to connect is translated by {@link ConnectFailures} into a message that says what to fix.
+ * to connect is translated by {@link ConnectFailures} into a message that says what to fix. With tunnel_method, both
+ * kinds reach the database through one SSH tunnel ({@link SshTunnel}).
  */
 public final class PgConnections {
     private static final String DEFAULT_APPLICATION_NAME = "source-postgres";
 
     private final ConnectorConfig config;
+    /** The SSH tunnel every connection goes through, opened by the first connection; null without tunnel_method. */
+    private SshTunnel tunnel;
 
     public PgConnections(ConnectorConfig config) {
         this.config = config;
+    }
+
+    /**
+     * The local end of the SSH tunnel, opened on first use and kept for the process's life (closed at exit), so that
+     * the query connections and the replication connection share one SSH session.
+     */
+    private synchronized int tunnelPort() {
+        if (tunnel == null) {
+            ConnectionUri.HostPort db = config.uri().hosts().get(0);
+            SshTunnel opened = SshTunnel.open(config.tunnel(), db.host(), db.port(), config.connectTimeout());
+            Runtime.getRuntime().addShutdownHook(new Thread(opened::close, "ssh-tunnel-close"));
+            tunnel = opened;
+        }
+        return tunnel.localPort();
     }
 
     public ConnectorConfig config() {
@@ -112,6 +131,10 @@ public final class PgConnections {
         }
         PGProperty.APPLICATION_NAME.set(p, orDefault(uri.parameter("application_name"), DEFAULT_APPLICATION_NAME));
         tls().applyTo(p);
+        if (config.tunnel() != null) {
+            PGProperty.SOCKET_FACTORY.set(p, TunnelSocketFactory.class.getName());
+            p.setProperty(TunnelSocketFactory.PORT_PROPERTY, Integer.toString(tunnelPort()));
+        }
         setIfPresent(p, PGProperty.OPTIONS, uri.parameter("options"));
         String target = uri.parameter("target_session_attrs");
         if (target != null) {

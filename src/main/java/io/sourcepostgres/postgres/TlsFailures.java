@@ -6,7 +6,6 @@ import io.sourcepostgres.postgres.tls.ServerCertificateRejectedException;
 import io.sourcepostgres.postgres.tls.TlsSettings;
 import java.io.EOFException;
 import java.net.SocketException;
-import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Locale;
@@ -73,7 +72,7 @@ final class TlsFailures {
                         + server + ")", e);
             }
         }
-        Path clientCertificate = clientCertificate(config);
+        String clientCertificate = clientCertificate(config);
         if (clientCertificate != null) {
             // The server checks the client certificate last. TLS 1.3 lets the client finish its side of the handshake
             // first, so the refusal arrives either as the server's alert (unknown_ca, bad_certificate...) or, as
@@ -101,13 +100,16 @@ final class TlsFailures {
     }
 
     /** The client certificate (or PKCS#12 bundle) this configuration presents, or null when none. */
-    private static Path clientCertificate(ConnectorConfig config) {
+    private static String clientCertificate(ConnectorConfig config) {
         try {
             TlsSettings tls = TlsSettings.resolve(config.uri(), TlsSettings.defaultDirectory());
+            if (tls.inlineCertificate() != null) {
+                return "given inline (client_certificate)";
+            }
             if (tls.clientKey() == null) {
                 return null;
             }
-            return tls.clientCertificate() != null ? tls.clientCertificate() : tls.clientKey();
+            return String.valueOf(tls.clientCertificate() != null ? tls.clientCertificate() : tls.clientKey());
         } catch (RuntimeException e) {
             return null; // a configuration that cannot be resolved failed before connecting
         }

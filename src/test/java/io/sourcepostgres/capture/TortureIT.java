@@ -5,28 +5,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcepostgres.testing.CaptureFixture;
 import io.sourcepostgres.testing.PostgresCluster;
-import io.sourcepostgres.testing.PostgresExtension;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The torture test: five tables with different key types and a few hundred thousand preexisting rows,
- * writers changing them throughout (inserts, updates, key changes, deletes; multi-row, multi-table, rolled
- * back and slow transactions), a small backfill chunk and a STATE after every commit, and the real launcher
+ * The torture test: seven tables with different key types (two with a large out-of-line column that
+ * updates mostly leave alone, under the default replica identity and under FULL) and a few hundred thousand
+ * preexisting rows, writers changing them throughout (inserts, updates, key changes, deletes; multi-row,
+ * multi-table, rolled back, slow and prepared (two-phase) transactions), a small backfill chunk and a STATE after every commit, and the real launcher
  * killed with SIGKILL at random moments again and again, each run resumed from the last state the previous
  * one emitted — records after that state are dropped, as an orchestrator that commits at each state drops
  * them. Then the writers stop and a last run completes. {@link TortureVerifier} says what must hold.
  *
  * <p>Sizes are system properties with CI defaults: {@code torture.rows} (preexisting rows per table),
  * {@code torture.kills}, {@code torture.chunkSize}, {@code torture.writers}, {@code torture.writerPauseMs},
- * {@code torture.slowTransactions}, {@code torture.lockedUpdates}, {@code torture.decodingWorkMem},
+ * {@code torture.slowTransactions}, {@code torture.lockedUpdates}, {@code torture.prepared}, {@code torture.decodingWorkMem},
  * {@code torture.report}; {@code torture.seed} repeats the random choices (writers and kill
  * moments; thread timing stays the machine's).
  */
-@ExtendWith(PostgresExtension.class)
 class TortureIT {
     private static final long SEED = Long.getLong("torture.seed", System.currentTimeMillis());
     private static final int ROWS = Integer.getInteger("torture.rows", 50_000);
@@ -40,9 +38,18 @@ class TortureIT {
             Boolean.parseBoolean(System.getProperty("torture.slowTransactions", "true"));
     private static final boolean LOCKED_UPDATES =
             Boolean.parseBoolean(System.getProperty("torture.lockedUpdates", "true"));
+    private static final boolean PREPARED =
+            Boolean.parseBoolean(System.getProperty("torture.prepared", "true"));
 
     @Test
-    void killedOverAndOverTheCaptureStillEqualsTheTablesAndFollowsEachRowsHistory(PostgresCluster pg) throws Exception {
+    void killedOverAndOverTheCaptureStillEqualsTheTablesAndFollowsEachRowsHistory() throws Exception {
+        // A server of its own: prepared transactions need max_prepared_transactions > 0.
+        try (PostgresCluster pg = PostgresCluster.start(PostgresCluster.options().set("max_prepared_transactions", "20"))) {
+            torture(pg);
+        }
+    }
+
+    private void torture(PostgresCluster pg) throws Exception {
         long began = System.nanoTime();
         System.out.println("TortureIT seed " + SEED + " (repeat with -Dtorture.seed=" + SEED + "), " + ROWS
                 + " rows per table, chunk " + CHUNK_SIZE + ", " + KILLS + " kills, " + WRITERS + " writers");
@@ -60,7 +67,7 @@ class TortureIT {
 
             Runs runs = new Runs();
             try (TortureWriters writers = new TortureWriters(pg, f.database, tables, 2 * ROWS, SLOW_TRANSACTIONS,
-                    LOCKED_UPDATES, WRITER_PAUSE_MS)) {
+                    LOCKED_UPDATES, PREPARED, WRITER_PAUSE_MS)) {
                 writers.start(WRITERS, SEED);
                 Thread.sleep(500); // the first run starts among running transactions
                 while (runs.kills < KILLS) {

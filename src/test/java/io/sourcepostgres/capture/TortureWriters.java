@@ -32,6 +32,7 @@ final class TortureWriters implements AutoCloseable {
     private final int keySpace;
     private final boolean slowTransactions;
     private final boolean lockedUpdates;
+    private final boolean preparedTransactions;
     private final int pauseMillis;
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean stop;
@@ -40,6 +41,8 @@ final class TortureWriters implements AutoCloseable {
     final AtomicLong rollbacks = new AtomicLong();
     final AtomicLong conflicts = new AtomicLong();
     final AtomicLong slowCommits = new AtomicLong();
+    final AtomicLong prepared = new AtomicLong();
+    private final AtomicLong gids = new AtomicLong();
     final AtomicLong statements = new AtomicLong();
     final ConcurrentLinkedQueue<String> unexpected = new ConcurrentLinkedQueue<>();
 
@@ -47,10 +50,13 @@ final class TortureWriters implements AutoCloseable {
      * @param keySpace row numbers are drawn from [0, keySpace): the preexisting rows hold the even ones
      * @param slowTransactions whether some transactions sleep 50–300 ms between their first change and commit
      * @param lockedUpdates whether some of those update rows that another transaction holds FOR KEY SHARE
+     * @param preparedTransactions whether some transactions are prepared (two-phase) and committed or rolled
+     *     back later (the server needs max_prepared_transactions)
      * @param pauseMillis the longest pause of a writer between two transactions
      */
     TortureWriters(PostgresCluster pg, String database, List<TortureTable> tables, int keySpace, boolean slowTransactions,
-            boolean lockedUpdates, int pauseMillis) {
+            boolean lockedUpdates, boolean preparedTransactions, int pauseMillis) {
+        this.preparedTransactions = preparedTransactions;
         this.pg = pg;
         this.database = database;
         this.tables = tables;
@@ -85,7 +91,7 @@ final class TortureWriters implements AutoCloseable {
     }
 
     String summary() {
-        return commits + " commits (" + slowCommits + " slow), " + statements + " statements, " + rollbacks
+        return commits + " commits (" + slowCommits + " slow, " + prepared + " prepared), " + statements + " statements, " + rollbacks
                 + " rolled back on purpose, " + conflicts + " rolled back on unique violations, deadlocks or lock timeouts";
     }
 
@@ -117,6 +123,10 @@ final class TortureWriters implements AutoCloseable {
             if (slowTransactions && lockedUpdates && shape >= 96) {
                 lockedWhileUpdated(c, other, random, pick(random));
                 commits.incrementAndGet();
+                return;
+            }
+            if (preparedTransactions && slowTransactions && shape >= 93) {
+                preparedThenEnded(c, random);
                 return;
             }
             if (shape < 38) {
@@ -264,6 +274,37 @@ final class TortureWriters implements AutoCloseable {
             ps.executeUpdate();
         }
         statements.incrementAndGet();
+    }
+
+    /**
+     * Two-phase commit: changes, PREPARE TRANSACTION, a wait (a chunk may read the rows' old images meanwhile,
+     * while the prepared transaction holds its locks with no session), then COMMIT PREPARED, or now and then
+     * ROLLBACK PREPARED.
+     */
+    private void preparedThenEnded(Connection c, Random random) throws SQLException, InterruptedException {
+        for (int i = 1 + random.nextInt(3); i > 0; i--) {
+            change(c, random, pick(random));
+        }
+        String gid = "torture-" + Thread.currentThread().getName() + "-" + gids.incrementAndGet();
+        try (Statement st = c.createStatement()) {
+            st.execute("PREPARE TRANSACTION '" + gid + "'");
+        }
+        c.setAutoCommit(true); // COMMIT PREPARED may not run inside a transaction block
+        try {
+            Thread.sleep(50 + random.nextInt(251));
+            boolean commit = random.nextInt(5) != 0;
+            try (Statement st = c.createStatement()) {
+                st.execute((commit ? "COMMIT" : "ROLLBACK") + " PREPARED '" + gid + "'");
+            }
+            if (commit) {
+                commits.incrementAndGet();
+                prepared.incrementAndGet();
+            } else {
+                rollbacks.incrementAndGet();
+            }
+        } finally {
+            c.setAutoCommit(false);
+        }
     }
 
     private void delete(Connection c, Random random, TortureTable t) throws SQLException {

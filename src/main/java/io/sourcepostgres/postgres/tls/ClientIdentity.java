@@ -32,7 +32,16 @@ record ClientIdentity(PrivateKey key, X509Certificate[] chain) {
         List<X509Certificate> chain = TlsFiles.certificates(certificate, "sslcert");
         PrivateKey privateKey = PrivateKeyFile.read(key, password, chain.get(0).getPublicKey().getAlgorithm());
         ClientIdentity identity = new ClientIdentity(privateKey, chain.toArray(X509Certificate[]::new));
-        identity.checkKeyMatchesCertificate(certificate, key);
+        identity.checkKeyMatchesCertificate("the certificate in sslcert " + certificate, "sslkey " + key);
+        return identity;
+    }
+
+    /** The certificate and key given as PEM text (sslcert/sslkey values, or Airbyte's client_certificate/client_key). */
+    static ClientIdentity inline(String certificatePem, String keyPem, String password) {
+        List<X509Certificate> chain = TlsFiles.inlineCertificates(certificatePem, "sslcert (ssl_mode.client_certificate)");
+        PrivateKey privateKey = PrivateKeyFile.readInline(keyPem, password, chain.get(0).getPublicKey().getAlgorithm());
+        ClientIdentity identity = new ClientIdentity(privateKey, chain.toArray(X509Certificate[]::new));
+        identity.checkKeyMatchesCertificate("the client certificate given inline", "The client key given inline");
         return identity;
     }
 
@@ -69,7 +78,7 @@ record ClientIdentity(PrivateKey key, X509Certificate[] chain) {
     }
 
     /** Signs and verifies a few bytes: the only check that works the same for every key type. */
-    private void checkKeyMatchesCertificate(Path certificate, Path keyFile) {
+    private void checkKeyMatchesCertificate(String certificate, String keyLabel) {
         String algorithm = switch (key.getAlgorithm()) {
             case "RSA" -> "SHA256withRSA";
             case "EC" -> "SHA256withECDSA";
@@ -94,8 +103,7 @@ record ClientIdentity(PrivateKey key, X509Certificate[] chain) {
         } catch (GeneralSecurityException e) {
             // a key of another type or curve than the certificate's: the same mismatch as a failed verification
         }
-        throw ConnectorException.config("sslkey " + keyFile + " is not the private key of the certificate in sslcert "
-                + certificate + " (" + chain[0].getSubjectX500Principal().getName() + "). Give the key that was"
+        throw ConnectorException.config(keyLabel + " is not the private key of " + certificate + " (" + chain[0].getSubjectX500Principal().getName() + "). Give the key that was"
                 + " created with that certificate.");
     }
 }

@@ -38,20 +38,34 @@ final class PrivateKeyFile {
      * @param password sslpassword, or null when none was given
      */
     static PrivateKey read(Path file, String password, String algorithm) {
-        byte[] bytes = TlsFiles.read(file, "sslkey");
+        return read(TlsFiles.read(file, "sslkey"), new Origin("sslkey " + file, file.toString()), password, algorithm);
+    }
+
+    /** The key given as PEM text (sslkey's value, or Airbyte's client_key); held in memory only. */
+    static PrivateKey readInline(String pem, String password, String algorithm) {
+        return read(pem.getBytes(java.nio.charset.StandardCharsets.UTF_8), Origin.INLINE, password, algorithm);
+    }
+
+    /** Where the key came from, for messages: a file, or PEM text given inline (then no path to quote). */
+    record Origin(String label, String path) {
+        static final Origin INLINE = new Origin("The client key given inline (sslkey / ssl_mode.client_key)",
+                "client.key");
+    }
+
+    private static PrivateKey read(byte[] bytes, Origin file, String password, String algorithm) {
         byte[] pkcs8 = Pem.looksLikePem(bytes) ? fromPem(file, bytes, password) : fromDer(file, bytes, password);
         try {
             return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(pkcs8));
         } catch (NoSuchAlgorithmException e) {
-            throw ConnectorException.config("sslkey " + file + ": this Java runtime cannot use " + algorithm
+            throw ConnectorException.config(file.label() + ": this Java runtime cannot use " + algorithm
                     + " keys. Use an RSA or EC client certificate and key.", e);
         } catch (InvalidKeySpecException e) {
-            throw ConnectorException.config("sslkey " + file + " is not a valid " + algorithm + " private key for the"
+            throw ConnectorException.config(file.label() + " is not a valid " + algorithm + " private key for the"
                     + " certificate in sslcert (" + e.getMessage() + "). Check that sslkey is the key of sslcert.", e);
         }
     }
 
-    private static byte[] fromPem(Path file, byte[] bytes, String password) {
+    private static byte[] fromPem(Origin file, byte[] bytes, String password) {
         List<Pem.Block> blocks = Pem.blocks(bytes);
         for (Pem.Block block : blocks) {
             switch (block.label()) {
@@ -70,16 +84,16 @@ final class PrivateKeyFile {
                     break; // e.g. EC PARAMETERS before the key, or a certificate in the same file
             }
         }
-        throw ConnectorException.config("sslkey " + file + " holds no private key: expected a PEM block BEGIN PRIVATE"
+        throw ConnectorException.config(file.label() + " holds no private key: expected a PEM block BEGIN PRIVATE"
                 + " KEY, BEGIN RSA PRIVATE KEY, BEGIN EC PRIVATE KEY or BEGIN ENCRYPTED PRIVATE KEY"
                 + (blocks.isEmpty() ? "" : ", found BEGIN " + blocks.get(0).label()) + ".");
     }
 
-    private static byte[] fromDer(Path file, byte[] der, String password) {
+    private static byte[] fromDer(Origin file, byte[] der, String password) {
         try {
             Der.sequenceElements(der);
         } catch (IllegalArgumentException e) {
-            throw ConnectorException.config("sslkey " + file + " is neither a PEM file nor DER: give the key in PEM"
+            throw ConnectorException.config(file.label() + " is neither a PEM file nor DER: give the key in PEM"
                     + " (as psql takes it), PKCS#8 DER (.pk8) or PKCS#12 (.p12/.pfx).");
         }
         EncryptedPrivateKeyInfo encrypted;
@@ -91,20 +105,20 @@ final class PrivateKeyFile {
         return decrypt(file, encrypted, password);
     }
 
-    private static byte[] decrypt(Path file, byte[] der, String password) {
+    private static byte[] decrypt(Origin file, byte[] der, String password) {
         try {
             return decrypt(file, new EncryptedPrivateKeyInfo(der), password);
         } catch (IOException e) {
-            throw ConnectorException.config("sslkey " + file + " holds an ENCRYPTED PRIVATE KEY block that cannot be"
+            throw ConnectorException.config(file.label() + " holds an ENCRYPTED PRIVATE KEY block that cannot be"
                     + " read: " + e.getMessage() + ".", e);
         }
     }
 
-    private static byte[] decrypt(Path file, EncryptedPrivateKeyInfo encrypted, String password) {
+    private static byte[] decrypt(Origin file, EncryptedPrivateKeyInfo encrypted, String password) {
         if (password == null || password.isEmpty()) {
-            throw ConnectorException.config("sslkey " + file + " is encrypted: give its passphrase as sslpassword in"
+            throw ConnectorException.config(file.label() + " is encrypted: give its passphrase as sslpassword in"
                     + " connectionURI (...&sslpassword=...), or decrypt the key: openssl pkcs8 -topk8 -nocrypt -in "
-                    + file + " -out client.key");
+                    + file.path() + " -out client.key");
         }
         AlgorithmParameters parameters = encrypted.getAlgParameters();
         String algorithm = encrypted.getAlgName();
@@ -121,11 +135,11 @@ final class PrivateKeyFile {
             spec.clearPassword();
             return encrypted.getKeySpec(cipher).getEncoded();
         } catch (NoSuchAlgorithmException e) {
-            throw ConnectorException.config("sslkey " + file + " is encrypted with " + algorithm + ", which this Java"
+            throw ConnectorException.config(file.label() + " is encrypted with " + algorithm + ", which this Java"
                     + " runtime cannot decrypt. Re-encrypt it with a standard scheme: openssl pkcs8 -topk8 -v2 aes-256-cbc"
-                    + " -in " + file + " -out client.key", e);
+                    + " -in " + file.path() + " -out client.key", e);
         } catch (GeneralSecurityException e) {
-            throw ConnectorException.config("sslkey " + file + " cannot be decrypted with the given sslpassword."
+            throw ConnectorException.config(file.label() + " cannot be decrypted with the given sslpassword."
                     + " Check sslpassword (percent-encode '&', '%', '#' and '+' in connectionURI).", e);
         } finally {
             java.util.Arrays.fill(chars, '\0');
@@ -133,7 +147,7 @@ final class PrivateKeyFile {
     }
 
     /** SEC1 names the curve inside the key; PKCS#8 wants it in the algorithm identifier. */
-    private static byte[] sec1ToPkcs8(Path file, byte[] sec1) {
+    private static byte[] sec1ToPkcs8(Origin file, byte[] sec1) {
         try {
             for (Der.Element e : Der.sequenceElements(sec1)) {
                 if (e.tag() == 0xa0) { // [0] ECParameters: the named curve's OID
@@ -145,27 +159,27 @@ final class PrivateKeyFile {
                 }
             }
         } catch (IllegalArgumentException e) {
-            throw ConnectorException.config("sslkey " + file + " holds an EC PRIVATE KEY block that is not valid DER.", e);
+            throw ConnectorException.config(file.label() + " holds an EC PRIVATE KEY block that is not valid DER.", e);
         }
-        throw ConnectorException.config("sslkey " + file + " holds an EC key that does not name its curve. Convert it"
-                + " to PKCS#8: openssl pkcs8 -topk8 -nocrypt -in " + file + " -out client.key");
+        throw ConnectorException.config(file.label() + " holds an EC key that does not name its curve. Convert it"
+                + " to PKCS#8: openssl pkcs8 -topk8 -nocrypt -in " + file.path() + " -out client.key");
     }
 
-    private static void refuseLegacyEncryption(Path file, Pem.Block block) {
+    private static void refuseLegacyEncryption(Origin file, Pem.Block block) {
         if (block.legacyEncrypted()) {
             // OpenSSL's old "traditional" encryption (Proc-Type/DEK-Info headers) derives the key with MD5; Java has no
             // reader for it. Re-encrypting as PKCS#8 keeps the same passphrase usable by psql and by this connector.
-            throw ConnectorException.config("sslkey " + file + " is encrypted in OpenSSL's legacy format ("
+            throw ConnectorException.config(file.label() + " is encrypted in OpenSSL's legacy format ("
                     + block.headers().getOrDefault("DEK-Info", "Proc-Type: 4,ENCRYPTED")
                     + "), which this connector cannot read. Convert it to encrypted PKCS#8, which psql reads as well,"
-                    + " keeping the passphrase: openssl pkcs8 -topk8 -v2 aes-256-cbc -in " + file
+                    + " keeping the passphrase: openssl pkcs8 -topk8 -v2 aes-256-cbc -in " + file.path()
                     + " -out client.key (then sslkey=client.key and the same sslpassword).");
         }
     }
 
-    private static byte[] body(Path file, Pem.Block block) {
+    private static byte[] body(Origin file, Pem.Block block) {
         if (block.der() == null) {
-            throw ConnectorException.config("sslkey " + file + ": the " + block.label() + " block is not valid base64.");
+            throw ConnectorException.config(file.label() + ": the " + block.label() + " block is not valid base64.");
         }
         return block.der();
     }

@@ -33,18 +33,27 @@ final class TlsFiles {
 
     /** Every certificate in a PEM (one or more blocks) or DER file. */
     static List<X509Certificate> certificates(Path file, String parameter) {
-        byte[] bytes = read(file, parameter);
+        return certificates(read(file, parameter), parameter + " file " + file);
+    }
+
+    /** Every certificate in PEM text given inline (the value of sslrootcert or sslcert, or Airbyte's fields). */
+    static List<X509Certificate> inlineCertificates(String pem, String parameter) {
+        return certificates(pem.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "The PEM text given inline as " + parameter);
+    }
+
+    private static List<X509Certificate> certificates(byte[] bytes, String what) {
         try {
             List<X509Certificate> certs = CertificateFactory.getInstance("X.509")
                     .generateCertificates(new ByteArrayInputStream(bytes)).stream()
                     .map(X509Certificate.class::cast).toList();
             if (certs.isEmpty()) {
-                throw ConnectorException.config(parameter + " file " + file + " holds no certificate: expected PEM"
+                throw ConnectorException.config(what + " holds no certificate: expected PEM"
                         + " blocks BEGIN CERTIFICATE (or one DER certificate).");
             }
             return certs;
         } catch (CertificateException e) {
-            throw ConnectorException.config(parameter + " file " + file + " is not a certificate file (" + e.getMessage()
+            throw ConnectorException.config(what + " is not a certificate file (" + e.getMessage()
                     + "): expected PEM blocks BEGIN CERTIFICATE (or one DER certificate).", e);
         }
     }

@@ -29,6 +29,10 @@ import org.postgresql.PGProperty;
  * @param clientCertificate the client certificate (PEM or DER, may hold its chain); null when none
  * @param clientKey its private key (PEM, DER PKCS#8, or a PKCS#12 bundle .p12/.pfx holding the chain too)
  * @param keyPassword sslpassword: decrypts the key or opens the bundle; never shown
+ * @param inlineRoots the CA certificates as PEM text, when sslrootcert (or Airbyte's ca_certificate) gave the text
+ *     itself rather than a path; null otherwise
+ * @param inlineCertificate the client certificate as PEM text (sslcert / client_certificate); null otherwise
+ * @param inlineKey the client key as PEM text (sslkey / client_key): only ever in memory, never shown
  */
 public record TlsSettings(
         TlsMode mode,
@@ -36,7 +40,10 @@ public record TlsSettings(
         boolean systemRoots,
         Path clientCertificate,
         Path clientKey,
-        String keyPassword) {
+        String keyPassword,
+        String inlineRoots,
+        String inlineCertificate,
+        String inlineKey) {
 
     /** sslrootcert=system: trust the CAs of the Java runtime's trust store. */
     public static final String SYSTEM_ROOTS = "system";
@@ -53,7 +60,13 @@ public record TlsSettings(
         String sslmode = nonEmpty(uri.parameter("sslmode"));
         TlsMode mode = sslmode != null ? TlsMode.parse(sslmode) : system ? TlsMode.VERIFY_FULL : TlsMode.PREFER;
         if (mode == TlsMode.DISABLE) {
-            return new TlsSettings(mode, null, false, null, null, null);
+            return new TlsSettings(mode, null, false, null, null, null, null, null, null);
+        }
+        String inlineRoots = inline(root);
+        String inlineCert = inline(nonEmpty(uri.parameter("sslcert")));
+        String inlineKey = inline(nonEmpty(uri.parameter("sslkey")));
+        if (inlineRoots != null || inlineCert != null || inlineKey != null) {
+            return resolveInline(uri, mode, root, inlineRoots, inlineCert, inlineKey);
         }
         if (system && mode != TlsMode.VERIFY_FULL) {
             throw ConnectorException.config("sslrootcert=system may only be used with sslmode=verify-full (as in libpq):"
@@ -93,7 +106,38 @@ public record TlsSettings(
                     + " sslcert=/path/to/client.crt to connectionURI (or give sslkey a PKCS#12 bundle, .p12 or .pfx,"
                     + " that holds both).");
         }
-        return new TlsSettings(mode, rootFile, system, certFile, keyFile, nonEmpty(uri.parameter("sslpassword")));
+        return new TlsSettings(mode, rootFile, system, certFile, keyFile, nonEmpty(uri.parameter("sslpassword")),
+                null, null, null);
+    }
+
+    /**
+     * Some of sslrootcert, sslcert and sslkey hold PEM text (Airbyte's ssl_mode fields arrive this way). Then the
+     * TLS material is exactly what was given: no default file of ~/.postgresql is mixed in, and every slot holds
+     * either text or a path.
+     */
+    private static TlsSettings resolveInline(ConnectionUri uri, TlsMode mode, String root, String inlineRoots,
+            String inlineCert, String inlineKey) {
+        boolean system = SYSTEM_ROOTS.equals(root);
+        Path rootFile = inlineRoots == null && root != null && !system ? Paths.get(root) : null;
+        if (inlineRoots == null && rootFile == null && !system && mode.requiresVerifiedCertificate()) {
+            throw ConnectorException.config("sslmode=" + mode.wireName() + " verifies the server's certificate, so it"
+                    + " needs the certificate of the CA that issued it: give it as ca_certificate (PEM text) or"
+                    + " sslrootcert.");
+        }
+        String cert = nonEmpty(uri.parameter("sslcert"));
+        String key = nonEmpty(uri.parameter("sslkey"));
+        if ((cert == null) != (key == null)) {
+            throw ConnectorException.config(cert == null
+                    ? "A client key is given without its certificate: add client_certificate (sslcert) as well."
+                    : "A client certificate is given without its private key: add client_key (sslkey) as well.");
+        }
+        return new TlsSettings(mode, rootFile, system, inlineCert == null && cert != null ? Paths.get(cert) : null,
+                inlineKey == null && key != null ? Paths.get(key) : null, nonEmpty(uri.parameter("sslpassword")),
+                inlineRoots, inlineCert, inlineKey);
+    }
+
+    private static String inline(String value) {
+        return io.sourcepostgres.config.AirbyteShape.isInlinePem(value) ? value : null;
     }
 
     /** libpq's directory of default files: {@code $HOME/.postgresql} (the account's home when HOME is unset). */
@@ -112,11 +156,12 @@ public record TlsSettings(
         String cert = nonEmpty(PGProperty.SSL_CERT.getOrDefault(p));
         String key = nonEmpty(PGProperty.SSL_KEY.getOrDefault(p));
         return new TlsSettings(mode,
-                root == null || SYSTEM_ROOTS.equals(root) ? null : Paths.get(root),
+                root == null || SYSTEM_ROOTS.equals(root) || inline(root) != null ? null : Paths.get(root),
                 SYSTEM_ROOTS.equals(root),
-                cert == null ? null : Paths.get(cert),
-                key == null ? null : Paths.get(key),
-                nonEmpty(PGProperty.SSL_PASSWORD.getOrDefault(p)));
+                cert == null || inline(cert) != null ? null : Paths.get(cert),
+                key == null || inline(key) != null ? null : Paths.get(key),
+                nonEmpty(PGProperty.SSL_PASSWORD.getOrDefault(p)),
+                inline(root), inline(cert), inline(key));
     }
 
     /** Puts these settings into pgjdbc's connection properties, with our socket factory and host name check. */
@@ -131,12 +176,15 @@ public record TlsSettings(
             PGProperty.SSL_ROOT_CERT.set(p, SYSTEM_ROOTS);
         } else if (rootCertificates != null) {
             PGProperty.SSL_ROOT_CERT.set(p, rootCertificates.toString());
+        } else if (inlineRoots != null) {
+            // The text itself travels to TlsSocketFactory in the in-memory properties; pgjdbc never reads it.
+            PGProperty.SSL_ROOT_CERT.set(p, inlineRoots);
         }
-        if (clientCertificate != null) {
-            PGProperty.SSL_CERT.set(p, clientCertificate.toString());
+        if (clientCertificate != null || inlineCertificate != null) {
+            PGProperty.SSL_CERT.set(p, clientCertificate != null ? clientCertificate.toString() : inlineCertificate);
         }
-        if (clientKey != null) {
-            PGProperty.SSL_KEY.set(p, clientKey.toString());
+        if (clientKey != null || inlineKey != null) {
+            PGProperty.SSL_KEY.set(p, clientKey != null ? clientKey.toString() : inlineKey);
         }
         if (keyPassword != null) {
             PGProperty.SSL_PASSWORD.set(p, keyPassword);
@@ -150,8 +198,15 @@ public record TlsSettings(
      */
     public SSLContext sslContext() {
         TrustManager trust = serverTrust();
-        KeyManager[] keys = clientKey == null ? null
-                : new KeyManager[] {new ClientKeyManager(ClientIdentity.load(clientCertificate, clientKey, keyPassword))};
+        KeyManager[] keys = null;
+        if (inlineKey != null && inlineCertificate != null) {
+            keys = new KeyManager[] {new ClientKeyManager(ClientIdentity.inline(inlineCertificate, inlineKey, keyPassword))};
+        } else if (inlineKey != null || inlineCertificate != null) {
+            throw ConnectorException.config("Give the client certificate and its key in the same way: both as PEM text"
+                    + " (client_certificate and client_key) or both as paths (sslcert and sslkey).");
+        } else if (clientKey != null) {
+            keys = new KeyManager[] {new ClientKeyManager(ClientIdentity.load(clientCertificate, clientKey, keyPassword))};
+        }
         try {
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(keys, new TrustManager[] {trust}, null);
@@ -171,14 +226,25 @@ public record TlsSettings(
             s.append(", sslrootcert=system");
         } else if (rootCertificates != null) {
             s.append(", sslrootcert=").append(rootCertificates);
+        } else if (inlineRoots != null) {
+            s.append(", CA certificate given inline");
         }
         if (clientCertificate != null) {
             s.append(", sslcert=").append(clientCertificate);
+        } else if (inlineCertificate != null) {
+            s.append(", client certificate given inline");
         }
         if (clientKey != null) {
             s.append(", sslkey=").append(clientKey);
+        } else if (inlineKey != null) {
+            s.append(", client key given inline");
         }
         return s.toString();
+    }
+
+    /** The parameter that names the CA, for messages: sslrootcert, or Airbyte's ca_certificate. */
+    public String rootParameter() {
+        return inlineRoots != null ? "ca_certificate (sslrootcert)" : "sslrootcert";
     }
 
     @Override
@@ -187,7 +253,7 @@ public record TlsSettings(
     }
 
     private ServerCertificateTrust serverTrust() {
-        if (!systemRoots && rootCertificates == null) {
+        if (!systemRoots && rootCertificates == null && inlineRoots == null) {
             return new ServerCertificateTrust(null, "no CA", mode.verifiesHostName());
         }
         try {
@@ -197,14 +263,16 @@ public record TlsSettings(
                 factory.init((KeyStore) null);
                 description = "the CAs the Java runtime trusts (sslrootcert=system)";
             } else {
-                List<X509Certificate> roots = TlsFiles.certificates(rootCertificates, "sslrootcert");
+                List<X509Certificate> roots = inlineRoots != null
+                        ? TlsFiles.inlineCertificates(inlineRoots, "sslrootcert (ssl_mode.ca_certificate)")
+                        : TlsFiles.certificates(rootCertificates, "sslrootcert");
                 KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
                 store.load(null, null);
                 for (int i = 0; i < roots.size(); i++) {
                     store.setCertificateEntry("root-" + i, roots.get(i));
                 }
                 factory.init(store);
-                description = "sslrootcert " + rootCertificates;
+                description = inlineRoots != null ? "the CA certificate given inline" : "sslrootcert " + rootCertificates;
             }
             for (TrustManager tm : factory.getTrustManagers()) {
                 if (tm instanceof X509ExtendedTrustManager x509) {
@@ -214,7 +282,8 @@ public record TlsSettings(
             throw ConnectorException.system("This Java runtime offers no X.509 trust manager.", null);
         } catch (GeneralSecurityException | java.io.IOException e) {
             throw ConnectorException.config("The root certificates in "
-                    + (systemRoots ? "the Java runtime's trust store" : "sslrootcert " + rootCertificates)
+                    + (systemRoots ? "the Java runtime's trust store"
+                            : inlineRoots != null ? "the CA certificate given inline" : "sslrootcert " + rootCertificates)
                     + " cannot be used: " + e.getMessage() + ".", e);
         }
     }

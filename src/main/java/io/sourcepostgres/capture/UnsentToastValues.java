@@ -1,0 +1,406 @@
+package io.sourcepostgres.capture;
+
+import io.sourcepostgres.airbyte.ConnectorException;
+import io.sourcepostgres.airbyte.StreamId;
+import io.sourcepostgres.pgoutput.Lsn;
+import io.sourcepostgres.pgoutput.TupleData;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Exact row images for updates whose unchanged TOASTed values PostgreSQL did not send ('u': under the
+ * default replica identity an UPDATE that leaves an out-of-line value alone does not log it).
+ *
+ * <p>The value can only be read from the table, and the table may already hold a later transaction's
+ * version of the row. Reading it blindly would emit images the row never had (one transaction's columns
+ * with another's large value) and, per key, an older image after a newer one. So the value is read
+ * together with the row version's {@code xmin} and the server's WAL insert position P, in one statement,
+ * and judged:
+ *
+ * <ul>
+ *   <li><b>{@code xmin} is the update's transaction</b> (or, for a streamed transaction, one of its
+ *       subtransactions): the version read is the one that transaction left, so the value is exact. Only
+ *       the transaction's last change of a key can be judged so, which is why updates are held to their
+ *       commit and an earlier one is dropped when the same transaction changes the key again.
+ *   <li><b>The row is gone</b>: whatever removed it (a delete or key change) committed before the read, so
+ *       it is in the stream before P. The update is not emitted (dropping an image keeps the emitted ones a
+ *       subsequence of the row's history), and no STATE may be emitted until that later change has been
+ *       emitted or the stream passed P: a state in between would claim the row's older image.
+ *   <li><b>Another {@code xmin}</b>: either a later transaction changed the row (its change is in the stream
+ *       before P) or the update ran in a subtransaction (a SAVEPOINT), whose xid a non-streamed transaction
+ *       does not reveal. The image is set aside: dropped if a later change to the key arrives before the
+ *       stream passes P, emitted when it passes P without one — then nothing changed the row between the
+ *       update and the read, so the value is exact. States wait meanwhile, as above.
+ * </ul>
+ *
+ * <p>One query per table resolves a whole transaction's held updates (in batches of up to 1,000 keys).
+ * Held rows carry no out-of-line values, only the columns that were sent. A non-streamed transaction is
+ * bounded by the server's {@code logical_decoding_work_mem}; a streamed one may hold one such row per
+ * updated key until its commit.
+ */
+public final class UnsentToastValues {
+    /** Receives the images found exact. */
+    public interface Sink {
+        void emit(CapturedTable table, TupleData row, long lsn, String commitTime);
+    }
+
+    private record Held(CapturedTable table, String key, TupleData row, long lsn, String commitTime) {}
+
+    /** An image set aside (or, with {@code held} null, a row found gone) until {@code passAt}. */
+    private record Waiting(Held held, long passAt) {}
+
+    private static final int MAX_BATCH = 1_000;
+
+    private final Connection query;
+    /** The current transaction's held updates, per relation, by key, in arrival order. */
+    private final Map<Integer, LinkedHashMap<String, Held>> transaction = new HashMap<>();
+    /** Earlier transactions' images set aside and rows found gone, per relation, by key. */
+    private final Map<Integer, Map<String, Waiting>> waiting = new HashMap<>();
+    private int waitingCount;
+    /** The xids a streamed transaction's changes carried: its own and its subtransactions'. */
+    private final Set<Long> streamedXids = new HashSet<>();
+    private final Map<String, String> sqlByShape = new HashMap<>();
+    private long resolved;
+    private long setAside;
+    private long dropped;
+
+    public UnsentToastValues(Connection query) {
+        this.query = query;
+    }
+
+    /** Whether the tuple has values that were not sent. */
+    public static boolean hasUnsent(TupleData tuple) {
+        for (int i = 0; i < tuple.size(); i++) {
+            if (tuple.isUnchangedToast(i)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The new tuple with each unsent value taken from the old tuple where that one carries it (REPLICA
+     * IDENTITY FULL sends the whole old row with its out-of-line values inlined; an old key carries the key
+     * columns, which PostgreSQL logs when they are stored out of line). Returns {@code newTuple} itself when
+     * nothing is unsent.
+     */
+    public static TupleData completeFromOld(TupleData oldTuple, TupleData newTuple) {
+        if (!hasUnsent(newTuple)) {
+            return newTuple;
+        }
+        int n = newTuple.size();
+        byte[][] values = new byte[n][];
+        byte[] kinds = new byte[n];
+        for (int i = 0; i < n; i++) {
+            TupleData from = newTuple;
+            if (newTuple.isUnchangedToast(i) && oldTuple != null && i < oldTuple.size()
+                    && (oldTuple.kind(i) == TupleData.TEXT || oldTuple.kind(i) == TupleData.BINARY)) {
+                from = oldTuple;
+            }
+            kinds[i] = from.kind(i);
+            if (kinds[i] == TupleData.TEXT || kinds[i] == TupleData.BINARY) {
+                values[i] = java.util.Arrays.copyOfRange(from.buffer(), from.offset(i), from.offset(i) + from.length(i));
+            }
+        }
+        return assemble(kinds, values);
+    }
+
+    /** Holds an update with unsent values (the row, completed from its old tuple) to its transaction's commit. */
+    public void hold(CapturedTable table, TupleData row, long lsn, String commitTime) {
+        String key = key(table, row);
+        transaction.computeIfAbsent(table.relationId(), r -> new LinkedHashMap<>())
+                .put(key, new Held(table, key, row.copy(), lsn, commitTime));
+    }
+
+    /** A change to the key {@code tuple} carries: it supersedes what is held or waiting for that key. */
+    public void changed(CapturedTable table, TupleData tuple) {
+        if (tuple == null || table.keyIndexes().length == 0 || (transaction.isEmpty() && waiting.isEmpty())) {
+            return;
+        }
+        int rel = table.relationId();
+        LinkedHashMap<String, Held> held = transaction.get(rel);
+        Map<String, Waiting> aside = waiting.get(rel);
+        if (held == null && aside == null) {
+            return;
+        }
+        String key = key(table, tuple);
+        if (held != null && held.remove(key) != null) {
+            dropped++;
+        }
+        if (aside != null && aside.remove(key) != null) {
+            waitingCount--;
+            dropped++;
+            if (aside.isEmpty()) {
+                waiting.remove(rel);
+            }
+        }
+    }
+
+    /** A change of a streamed transaction carried this (sub)transaction id. */
+    public void streamedXid(int xid) {
+        if (xid != 0) {
+            streamedXids.add(Integer.toUnsignedLong(xid));
+        }
+    }
+
+    /** The transaction {@code xid} committed: resolves its held updates, emitting those found exact. */
+    public void committed(int xid, Sink sink) {
+        if (transaction.isEmpty()) {
+            streamedXids.clear();
+            return;
+        }
+        streamedXids.add(Integer.toUnsignedLong(xid));
+        // A relation's held updates are grouped by the table as it was described when each arrived.
+        for (LinkedHashMap<String, Held> heldOfRelation : transaction.values()) {
+            Map<CapturedTable, List<Held>> byShape = new IdentityHashMap<>();
+            for (Held h : heldOfRelation.values()) {
+                byShape.computeIfAbsent(h.table(), t -> new ArrayList<>()).add(h);
+            }
+            for (Map.Entry<CapturedTable, List<Held>> e : byShape.entrySet()) {
+                List<Held> all = e.getValue();
+                int batch = MAX_BATCH;
+                for (int from = 0; from < all.size(); from += batch) {
+                    resolve(e.getKey(), all.subList(from, Math.min(all.size(), from + batch)), sink);
+                }
+            }
+        }
+        transaction.clear();
+        streamedXids.clear();
+    }
+
+    /** The stream passed {@code position} (between transactions): emits what waited for it. */
+    public void passed(long position, Sink sink) {
+        if (waitingCount == 0) {
+            return;
+        }
+        for (Iterator<Map<String, Waiting>> rels = waiting.values().iterator(); rels.hasNext(); ) {
+            Map<String, Waiting> aside = rels.next();
+            for (Iterator<Waiting> it = aside.values().iterator(); it.hasNext(); ) {
+                Waiting w = it.next();
+                if (Lsn.compare(position, w.passAt()) >= 0) {
+                    it.remove();
+                    waitingCount--;
+                    if (w.held() != null) {
+                        Held h = w.held();
+                        sink.emit(h.table(), h.row(), h.lsn(), h.commitTime());
+                    }
+                }
+            }
+            if (aside.isEmpty()) {
+                rels.remove();
+            }
+        }
+    }
+
+    /** The relations were truncated: nothing waiting for their rows can be emitted any more. */
+    public void truncated(Iterable<Integer> relationIds) {
+        for (int rel : relationIds) {
+            Map<String, Waiting> aside = waiting.remove(rel);
+            if (aside != null) {
+                waitingCount -= aside.size();
+            }
+            transaction.remove(rel);
+        }
+    }
+
+    /** Whether a STATE now would claim an image not emitted yet. */
+    public boolean holdsState() {
+        return waitingCount > 0;
+    }
+
+    /** Counts for the run's summary: resolved exact at commit, set aside, dropped as superseded. */
+    public String summary() {
+        return resolved + " exact at commit, " + setAside + " set aside or gone, " + dropped + " superseded";
+    }
+
+    private void resolve(CapturedTable table, List<Held> batch, Sink sink) {
+        TreeSet<Integer> unsentColumns = new TreeSet<>();
+        for (Held h : batch) {
+            for (int i = 0; i < h.row().size(); i++) {
+                if (h.row().isUnchangedToast(i)) {
+                    unsentColumns.add(i);
+                }
+            }
+        }
+        List<Integer> columns = List.copyOf(unsentColumns);
+        int[] keys = table.keyIndexes();
+        String sql = sqlByShape.computeIfAbsent(table.id() + "|" + columns + "|" + table.shape(), s -> sql(table, columns));
+        Map<String, String[]> found = new HashMap<>();
+        Map<String, Long> xmins = new HashMap<>();
+        long passAt = 0;
+        try (PreparedStatement ps = query.prepareStatement(sql)) {
+            // One text array per key column: one statement for any number of keys, kept prepared.
+            for (int k = 0; k < keys.length; k++) {
+                String[] values = new String[batch.size()];
+                for (int r = 0; r < values.length; r++) {
+                    values[r] = batch.get(r).row().text(keys[k]);
+                }
+                ps.setArray(k + 1, query.createArrayOf("text", values));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    passAt = Lsn.parse(rs.getString(1));
+                    if (rs.getString(2) == null) {
+                        continue; // the LEFT JOIN's lone row when no key was found
+                    }
+                    StringBuilder key = new StringBuilder();
+                    for (int k = 0; k < keys.length; k++) {
+                        appendKeyPart(key, rs.getString(3 + k));
+                    }
+                    String[] values = new String[columns.size()];
+                    for (int m = 0; m < columns.size(); m++) {
+                        values[m] = rs.getString(3 + keys.length + m);
+                    }
+                    found.put(key.toString(), values);
+                    xmins.put(key.toString(), Long.parseLong(rs.getString(2)));
+                }
+            }
+        } catch (SQLException e) {
+            throw ConnectorException.transientError("Reading the unchanged TOASTed values of " + batch.size()
+                    + " updated rows of " + table.id() + " failed: " + e.getMessage()
+                    + ". The next run resumes from the last emitted state.", e);
+        }
+        for (Held h : batch) {
+            String[] values = found.get(h.key());
+            if (values == null) {
+                waitFor(h.table(), h.key(), new Waiting(null, passAt));
+                continue;
+            }
+            TupleData row = fill(h.row(), columns, values);
+            Held complete = new Held(h.table(), h.key(), row, h.lsn(), h.commitTime());
+            if (streamedXids.contains(xmins.get(h.key()))) {
+                resolved++;
+                sink.emit(h.table(), row, h.lsn(), h.commitTime());
+            } else {
+                waitFor(h.table(), h.key(), new Waiting(complete, passAt));
+            }
+        }
+    }
+
+    private void waitFor(CapturedTable table, String key, Waiting w) {
+        setAside++;
+        Waiting before = waiting.computeIfAbsent(table.relationId(), r -> new HashMap<>()).put(key, w);
+        if (before == null) {
+            waitingCount++;
+        }
+    }
+
+    /**
+     * One statement reads the rows' values, their {@code xmin} and the WAL insert position. The position is
+     * read after the statement's snapshot was taken, so every transaction the snapshot sees committed before
+     * it. The keys come as one text array per key column (cast to the column's type), joined to the table by
+     * its key; the LEFT JOIN returns the position even when no key is found.
+     */
+    private static String sql(CapturedTable table, List<Integer> columns) {
+        int[] keys = table.keyIndexes();
+        StringBuilder sql = new StringBuilder("SELECT p.lsn::text, r.x::text");
+        for (int k = 0; k < keys.length; k++) {
+            sql.append(", r.k").append(k);
+        }
+        for (int m = 0; m < columns.size(); m++) {
+            sql.append(", r.v").append(m);
+        }
+        // On a standby (16+ can decode) the snapshot sees what was replayed: its replay position plays P's part.
+        sql.append(" FROM (SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()"
+                + " ELSE pg_catalog.pg_current_wal_insert_lsn() END AS lsn) p LEFT JOIN (SELECT t.xmin AS x");
+        for (int k = 0; k < keys.length; k++) {
+            // format('%s') is the type's output function: the same text pgoutput sends.
+            sql.append(", pg_catalog.format('%s', t.").append(column(table, keys[k])).append(") AS k").append(k);
+        }
+        for (int m = 0; m < columns.size(); m++) {
+            sql.append(", pg_catalog.format('%s', t.").append(column(table, columns.get(m))).append(") AS v").append(m);
+        }
+        sql.append(" FROM unnest(");
+        for (int k = 0; k < keys.length; k++) {
+            sql.append(k > 0 ? ", " : "").append("CAST(? AS pg_catalog.text[])::")
+                    .append(table.columns().get(keys[k]).type().sqlName()).append("[]");
+        }
+        sql.append(") AS u(");
+        for (int k = 0; k < keys.length; k++) {
+            sql.append(k > 0 ? ", " : "").append('u').append(k);
+        }
+        sql.append(") JOIN ").append(table.id().quoted()).append(" t ON ");
+        for (int k = 0; k < keys.length; k++) {
+            sql.append(k > 0 ? " AND " : "").append("t.").append(column(table, keys[k])).append(" = u.u").append(k);
+        }
+        return sql.append(") r ON true").toString();
+    }
+
+    private static String column(CapturedTable table, int index) {
+        return StreamId.quoteIdentifier(table.columns().get(index).name());
+    }
+
+    private static String key(CapturedTable table, TupleData tuple) {
+        StringBuilder key = new StringBuilder();
+        for (int k : table.keyIndexes()) {
+            appendKeyPart(key, k < tuple.size() ? tuple.text(k) : null);
+        }
+        return key.toString();
+    }
+
+    private static void appendKeyPart(StringBuilder key, String part) {
+        // Length-prefixed, so that no two different keys make the same string.
+        if (part == null) {
+            key.append("-;");
+        } else {
+            key.append(part.length()).append(':').append(part);
+        }
+    }
+
+    private static TupleData fill(TupleData row, List<Integer> columns, String[] values) {
+        int n = row.size();
+        byte[][] bytes = new byte[n][];
+        byte[] kinds = new byte[n];
+        for (int i = 0; i < n; i++) {
+            kinds[i] = row.kind(i);
+            if (kinds[i] == TupleData.TEXT || kinds[i] == TupleData.BINARY) {
+                bytes[i] = java.util.Arrays.copyOfRange(row.buffer(), row.offset(i), row.offset(i) + row.length(i));
+            }
+        }
+        for (int m = 0; m < columns.size(); m++) {
+            int i = columns.get(m);
+            if (i < n && kinds[i] == TupleData.UNCHANGED_TOAST) {
+                if (values[m] == null) {
+                    kinds[i] = TupleData.NULL;
+                } else {
+                    kinds[i] = TupleData.TEXT;
+                    bytes[i] = values[m].getBytes(StandardCharsets.UTF_8);
+                }
+            }
+        }
+        return assemble(kinds, bytes);
+    }
+
+    private static TupleData assemble(byte[] kinds, byte[][] values) {
+        int total = 0;
+        for (byte[] v : values) {
+            total += v == null ? 0 : v.length;
+        }
+        byte[] buf = new byte[total];
+        int[] offsets = new int[kinds.length];
+        int[] lengths = new int[kinds.length];
+        int pos = 0;
+        for (int i = 0; i < kinds.length; i++) {
+            if (values[i] != null) {
+                System.arraycopy(values[i], 0, buf, pos, values[i].length);
+                offsets[i] = pos;
+                lengths[i] = values[i].length;
+                pos += values[i].length;
+            }
+        }
+        return new TupleData(buf, kinds, offsets, lengths);
+    }
+}

@@ -1,0 +1,307 @@
+package io.sourcepostgres.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sourcepostgres.testing.AppliedRecords;
+import io.sourcepostgres.testing.CaptureFixture;
+import io.sourcepostgres.testing.ConnectorRun;
+import io.sourcepostgres.testing.PostgresCluster;
+import io.sourcepostgres.testing.PostgresExtension;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Updates that leave an out-of-line (TOASTed) value alone, under the default replica identity: PostgreSQL
+ * does not send the value, and the table may already hold a later version of the row. Every image emitted
+ * must be one the row really had, in history order, and every STATE exact.
+ */
+@ExtendWith(PostgresExtension.class)
+class UnsentToastValuesIT {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** 4 kB of md5 text does not compress: with STORAGE EXTERNAL it is always out of line. */
+    private static final String BIG = "(SELECT string_agg(md5(? || '.' || g), '') FROM generate_series(1, 128) g)";
+
+    private static CaptureFixture withDocs(PostgresCluster pg, int rows) {
+        CaptureFixture f = new CaptureFixture(pg);
+        f.sql("CREATE TABLE docs (id int PRIMARY KEY, n int NOT NULL, big text)",
+                "ALTER TABLE docs ALTER big SET STORAGE EXTERNAL",
+                "CREATE UNLOGGED TABLE docs_history (seq bigserial PRIMARY KEY, id int NOT NULL, image jsonb)",
+                "CREATE FUNCTION docs_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                        + "INSERT INTO docs_history (id, image) VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END, "
+                        + "CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END); RETURN NULL; END $$",
+                "CREATE TRIGGER docs_audit AFTER INSERT OR UPDATE OR DELETE ON docs FOR EACH ROW EXECUTE FUNCTION docs_audit()",
+                "INSERT INTO docs SELECT i, 0, (SELECT string_agg(md5('init' || i || '.' || g), '') FROM generate_series(1, 128) g)"
+                        + " FROM generate_series(1, " + rows + ") i");
+        f.capture("public", "docs");
+        f.createPublicationAndSlot();
+        ConnectorRun first = f.read();
+        assertThat(first.exitCode()).as(first.toString()).isZero();
+        f.setState(first.states().get(first.states().size() - 1));
+        return f;
+    }
+
+    private static ConnectorRun readOn(CaptureFixture f) {
+        ConnectorRun run = f.read();
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        assertThat(run.states()).isNotEmpty();
+        f.setState(run.states().get(run.states().size() - 1));
+        return run;
+    }
+
+    @Test
+    void anUpdateWhoseRowWasRewrittenSinceIsNeverEmittedWithTheLaterValue(PostgresCluster pg) throws Exception {
+        try (CaptureFixture f = withDocs(pg, 1)) {
+            f.sql("UPDATE docs SET n = 1 WHERE id = 1",
+                    "UPDATE docs SET n = 2, big = 'rewritten' WHERE id = 1");
+            ConnectorRun run = readOn(f);
+            assertEveryImageIsRealAndInOrder(f, run.records());
+            assertThat(run.records()).last().satisfies(r -> {
+                assertThat(r.at("/data/n").asInt()).isEqualTo(2);
+                assertThat(r.at("/data/big").asText()).isEqualTo("rewritten");
+            });
+        }
+    }
+
+    @Test
+    void anUpdateWhoseRowWasDeletedSinceIsNotInventedAsNull(PostgresCluster pg) throws Exception {
+        try (CaptureFixture f = withDocs(pg, 1)) {
+            f.sql("UPDATE docs SET n = 1 WHERE id = 1", "DELETE FROM docs WHERE id = 1");
+            ConnectorRun run = readOn(f);
+            assertEveryImageIsRealAndInOrder(f, run.records());
+            assertThat(run.records()).hasSize(1);
+            assertThat(run.records().get(0).at("/data/_ab_cdc_deleted_at").isTextual()).isTrue();
+            assertThat(run.stdout()).doesNotContain("SOURCE_RETRIEVAL_ERROR");
+        }
+    }
+
+    @Test
+    void aTransactionThatRewritesTheValueLaterEmitsOnlyImagesTheRowHad(PostgresCluster pg) throws Exception {
+        try (CaptureFixture f = withDocs(pg, 2)) {
+            try (Connection c = connect(f)) {
+                c.setAutoCommit(false);
+                try (Statement s = c.createStatement()) {
+                    s.execute("UPDATE docs SET n = 1 WHERE id = 1");
+                    s.execute("UPDATE docs SET n = 1 WHERE id = 2");
+                    s.execute("UPDATE docs SET big = 'second', n = 2 WHERE id = 1");
+                    s.execute("UPDATE docs SET n = 3 WHERE id = 1");
+                }
+                c.commit();
+            }
+            ConnectorRun run = readOn(f);
+            assertEveryImageIsRealAndInOrder(f, run.records());
+            Map<String, JsonNode> applied = AppliedRecords.apply(run.records(), d -> d.get("id").asText());
+            assertThat(applied.get("1").at("/n").asInt()).isEqualTo(3);
+            assertThat(applied.get("1").at("/big").asText()).isEqualTo("second");
+            assertThat(applied.get("2").at("/n").asInt()).isEqualTo(1);
+            assertThat(applied.get("2").at("/big").asText()).hasSize(128 * 32);
+        }
+    }
+
+    @Test
+    void anUpdateInsideASavepointIsEmittedOnceTheStreamPassedItsRead(PostgresCluster pg) throws Exception {
+        try (CaptureFixture f = withDocs(pg, 1)) {
+            try (Connection c = connect(f)) {
+                c.setAutoCommit(false);
+                try (Statement s = c.createStatement()) {
+                    s.execute("SAVEPOINT a");
+                    s.execute("UPDATE docs SET n = 7 WHERE id = 1");
+                    s.execute("RELEASE SAVEPOINT a");
+                }
+                c.commit();
+            }
+            ConnectorRun run = readOn(f);
+            assertEveryImageIsRealAndInOrder(f, run.records());
+            assertThat(run.records()).hasSize(1);
+            assertThat(run.records().get(0).at("/data/n").asInt()).isEqualTo(7);
+            assertThat(run.records().get(0).at("/data/big").asText()).hasSize(128 * 32);
+            assertThat(recordsAfterLastState(run)).isZero();
+        }
+    }
+
+    @Test
+    void compositeKeysOfOddTypesFindTheirRows(PostgresCluster pg) throws Exception {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TYPE mood AS ENUM ('sad', 'ok')",
+                    "CREATE TABLE odd (a text, b uuid, c mood, n int NOT NULL, big text, PRIMARY KEY (a, b, c))",
+                    "ALTER TABLE odd ALTER big SET STORAGE EXTERNAL",
+                    "INSERT INTO odd SELECT 'k ''' || i || ' ,{}\"', md5(i::text)::uuid, 'ok', 0,"
+                            + " (SELECT string_agg(md5(i || '.' || g), '') FROM generate_series(1, 128) g) FROM generate_series(1, 3) i");
+            f.capture("public", "odd");
+            f.createPublicationAndSlot();
+            ConnectorRun first = f.read();
+            assertThat(first.exitCode()).as(first.toString()).isZero();
+            f.setState(first.states().get(first.states().size() - 1));
+            f.sql("UPDATE odd SET n = 1");
+            ConnectorRun run = readOn(f);
+            assertThat(run.records()).hasSize(3).allSatisfy(r -> {
+                assertThat(r.at("/data/n").asInt()).isEqualTo(1);
+                assertThat(r.at("/data/big").asText()).hasSize(128 * 32);
+            });
+        }
+    }
+
+    /**
+     * Writers race on a few rows: updates leaving the large value alone (plain and inside savepoints), rewrites
+     * of it, deletes and re-inserts, while runs resume one after another from the last state. Every emitted
+     * image must be one the row had, in history order, and the applied records must equal the table.
+     */
+    @Test
+    void racingUpdatesRewritesAndDeletesOnlyEverEmitRealImagesInOrder(PostgresCluster pg) throws Exception {
+        int rows = 20;
+        try (CaptureFixture f = withDocs(pg, rows)) {
+            List<JsonNode> all = new ArrayList<>();
+            ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+            AtomicBoolean stop = new AtomicBoolean();
+            List<Thread> writers = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                int kind = w;
+                Thread t = new Thread(() -> write(f, kind, rows, stop, failures), "writer-" + w);
+                t.start();
+                writers.add(t);
+            }
+            try {
+                for (int run = 0; run < 6; run++) {
+                    all.addAll(readOn(f).records());
+                }
+            } finally {
+                stop.set(true);
+                for (Thread t : writers) {
+                    t.join();
+                }
+            }
+            assertThat(failures).isEmpty();
+            all.addAll(readOn(f).records());
+            assertEveryImageIsRealAndInOrder(f, all);
+            Map<String, JsonNode> applied = AppliedRecords.apply(all, d -> d.get("id").asText());
+            Map<String, String> table = new HashMap<>();
+            try (Connection c = connect(f); Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT id, to_jsonb(d)::text FROM docs d")) {
+                while (rs.next()) {
+                    table.put(rs.getString(1), rs.getString(2));
+                }
+            }
+            assertThat(applied.keySet()).containsExactlyInAnyOrderElementsOf(table.keySet());
+            for (Map.Entry<String, String> e : table.entrySet()) {
+                assertThat(applied.get(e.getKey())).as("row %s", e.getKey())
+                        .isEqualTo(MAPPER.readTree(e.getValue()));
+            }
+        }
+    }
+
+    private static void write(CaptureFixture f, int kind, int rows, AtomicBoolean stop, ConcurrentLinkedQueue<Throwable> failures) {
+        Random random = new Random(kind);
+        try (Connection c = connect(f)) {
+            int i = 0;
+            while (!stop.get() && i++ < 3000) {
+                int id = 1 + random.nextInt(rows);
+                try (Statement s = c.createStatement()) {
+                    switch (kind) {
+                        case 0 -> s.execute("UPDATE docs SET n = n + 1 WHERE id = " + id);
+                        case 1 -> {
+                            try (PreparedStatement ps = c.prepareStatement("UPDATE docs SET n = n + 1, big = " + BIG + " WHERE id = ?")) {
+                                ps.setString(1, "w" + i);
+                                ps.setInt(2, id);
+                                ps.execute();
+                            }
+                        }
+                        case 2 -> {
+                            s.execute("DELETE FROM docs WHERE id = " + id);
+                            try (PreparedStatement ps = c.prepareStatement(
+                                    "INSERT INTO docs VALUES (?, 0, " + BIG + ") ON CONFLICT DO NOTHING")) {
+                                ps.setInt(1, id);
+                                ps.setString(2, "re" + i);
+                                ps.execute();
+                            }
+                        }
+                        default -> {
+                            c.setAutoCommit(false);
+                            s.execute("SAVEPOINT a");
+                            s.execute("UPDATE docs SET n = n + 100 WHERE id = " + id);
+                            s.execute("RELEASE SAVEPOINT a");
+                            s.execute("UPDATE docs SET n = n + 1 WHERE id = " + (1 + random.nextInt(rows)));
+                            c.commit();
+                            c.setAutoCommit(true);
+                        }
+                    }
+                }
+            }
+        } catch (Throwable e) {
+            failures.add(e);
+        }
+    }
+
+    /** Per key, the emitted images are a subsequence of the audited history, and the LSN never decreases. */
+    private static void assertEveryImageIsRealAndInOrder(CaptureFixture f, List<JsonNode> records) throws Exception {
+        Map<String, List<Long>> seqs = new HashMap<>();
+        Map<String, List<JsonNode>> images = new HashMap<>();
+        try (Connection c = connect(f); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT id, seq, image::text FROM docs_history ORDER BY seq")) {
+            while (rs.next()) {
+                seqs.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getLong(2));
+                String image = rs.getString(3);
+                images.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(image == null ? null : MAPPER.readTree(image));
+            }
+        }
+        Map<String, Integer> at = new HashMap<>();
+        Map<String, Long> lsn = new HashMap<>();
+        for (JsonNode r : records) {
+            JsonNode data = r.get("data");
+            String id = data.get("id").asText();
+            boolean delete = data.get("_ab_cdc_deleted_at").isTextual();
+            long l = data.get("_ab_cdc_lsn").asLong();
+            assertThat(l).as("_ab_cdc_lsn of key %s never decreases", id).isGreaterThanOrEqualTo(lsn.getOrDefault(id, 0L));
+            lsn.put(id, l);
+            List<JsonNode> history = images.getOrDefault(id, List.of());
+            int from = at.getOrDefault(id, -1);
+            int found = -1;
+            for (int h = Math.max(0, from); h < history.size(); h++) {
+                JsonNode real = history.get(h);
+                if (delete ? real == null : real != null && real.equals(image(data))) {
+                    found = h;
+                    break;
+                }
+            }
+            assertThat(found).as("image of key %s is one the row had, after the last one emitted (#%d): %s", id, from,
+                    shorten(data)).isGreaterThanOrEqualTo(0);
+            at.put(id, found);
+        }
+    }
+
+    private static JsonNode image(JsonNode data) {
+        return AppliedRecords.withoutCdc(data);
+    }
+
+    private static String shorten(JsonNode data) {
+        String s = data.toString();
+        return s.length() > 300 ? s.substring(0, 300) + "…" : s;
+    }
+
+    private static long recordsAfterLastState(ConnectorRun run) {
+        long after = 0;
+        for (JsonNode m : run.messages()) {
+            if ("RECORD".equals(m.get("type").asText())) {
+                after++;
+            } else if ("STATE".equals(m.get("type").asText())) {
+                after = 0;
+            }
+        }
+        return after;
+    }
+
+    private static Connection connect(CaptureFixture f) throws Exception {
+        return f.pg.connect(f.database);
+    }
+}
