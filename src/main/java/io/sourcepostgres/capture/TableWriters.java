@@ -104,7 +104,8 @@ final class TableWriters {
             if (!prepared.isEmpty() || now - since > WARN_AFTER_NANOS) {
                 lastWarning = now;
                 out.log(LogLevel.WARN, "Backfill of " + stream + " has waited " + (now - since) / 1_000_000_000L
-                        + " s for transactions " + (standbyHorizon >= 0 ? "below " + standbyHorizon : xids) + " that were writing the table when its chunk was read"
+                        + " s for transactions " + (standbyHorizon >= 0 ? "below " + standbyHorizon : xids)
+                        + " that were writing the table when its chunk was read"
                         + (prepared.isEmpty() ? " (see pg_stat_activity for long-running transactions)."
                                 : ". Among them are prepared transactions, which wait for a COMMIT PREPARED or ROLLBACK "
                                         + "PREPARED: " + prepared + ". End them (see pg_prepared_xacts) to let the backfill go on.")
