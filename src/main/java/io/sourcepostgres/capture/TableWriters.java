@@ -64,11 +64,14 @@ final class TableWriters {
             ps.setArray(1, param);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
+                    // The snapshot lists only running ids below its xmax (one past the latest *finished* id); a
+                    // writer that got its id later but before the snapshot is running too, and may have changed
+                    // a row the chunk holds in its old image. So an id at or past xmax is a writer as well (one
+                    // that started after the snapshot only makes the wait longer, never wrong).
                     long xid32 = rs.getLong(1);
-                    for (long full : snapshot.inProgress()) {
-                        if ((full & 0xFFFFFFFFL) == xid32) {
-                            writers.add(full);
-                        }
+                    long full = snapshot.xmax() + (int) (xid32 - (snapshot.xmax() & 0xFFFFFFFFL));
+                    if (full >= snapshot.xmax() || snapshot.inProgress().contains(full)) {
+                        writers.add(full);
                     }
                 }
             }
