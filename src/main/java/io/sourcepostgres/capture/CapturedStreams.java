@@ -82,6 +82,12 @@ public final class CapturedStreams {
                         + "UPDATEs and DELETEs while it is published, and none can be captured. Fix: ALTER TABLE "
                         + s.id().quoted() + " REPLICA IDENTITY FULL; (or add a primary key).");
             }
+            List<String> generatedKey = GeneratedKeyColumns.of(table, key);
+            if (!generatedKey.isEmpty() && s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL
+                    && !publishesGeneratedColumns(query, config.publicationName())) {
+                problems.add(GeneratedKeyColumns.problem(s.id(), key, generatedKey, config.publicationName(),
+                        catalog.serverMajorVersion()));
+            }
             targets.put(s.id(), new Target(s.id(), List.copyOf(key), table));
         }
         if (!problems.isEmpty()) {
@@ -94,6 +100,15 @@ public final class CapturedStreams {
             }
         }
         return new CapturedStreams(query, targets, catalog, replicated);
+    }
+
+    private static boolean publishesGeneratedColumns(Connection query, String publication) {
+        try {
+            return io.sourcepostgres.postgres.Publications.publishesGeneratedColumns(query, publication);
+        } catch (SQLException e) {
+            throw ConnectorException.transientError("Reading the settings of publication \"" + publication
+                    + "\" failed: " + e.getMessage(), e);
+        }
     }
 
     public Map<StreamId, Target> targets() {
