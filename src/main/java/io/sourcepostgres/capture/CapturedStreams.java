@@ -119,6 +119,12 @@ public final class CapturedStreams {
                                     + s.id().quoted() + " REPLICA IDENTITY FULL;";
                         });
             }
+            List<String> generatedKey = GeneratedKeyColumns.of(table, key);
+            if (!generatedKey.isEmpty() && s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL
+                    && !publishesGeneratedColumns(query, config.publicationName())) {
+                problems.add(GeneratedKeyColumns.problem(s.id(), key, generatedKey, config.publicationName(),
+                        catalog.serverMajorVersion()));
+            }
             targets.put(s.id(), new Target(s.id(), List.copyOf(key), table, s.selectedColumns()));
         }
         if (!problems.isEmpty()) {
@@ -158,6 +164,15 @@ public final class CapturedStreams {
     private static List<String> selectedAndKey(DiscoveredTable table, java.util.Set<String> selected, List<String> key) {
         return table.columns().stream().map(io.sourcepostgres.discovery.ColumnInfo::name)
                 .filter(c -> selected.contains(c) || key.contains(c)).toList();
+    }
+
+    private static boolean publishesGeneratedColumns(Connection query, String publication) {
+        try {
+            return io.sourcepostgres.postgres.Publications.publishesGeneratedColumns(query, publication);
+        } catch (SQLException e) {
+            throw ConnectorException.transientError("Reading the settings of publication \"" + publication
+                    + "\" failed: " + e.getMessage(), e);
+        }
     }
 
     public Map<StreamId, Target> targets() {

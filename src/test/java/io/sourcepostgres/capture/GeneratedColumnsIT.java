@@ -16,7 +16,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A stored generated column is in a record only when pgoutput sends it (PostgreSQL 18 with
  * {@code publish_generated_columns = stored}), so a backfilled row and a replicated row of the same table
- * always have the same fields; a full-refresh stream, never replicated, keeps it.
+ * always have the same fields; a full-refresh stream, never replicated, keeps it. A generated column in the
+ * stream's key is refused unless pgoutput sends it: records must always carry their whole key.
  */
 @ExtendWith(PostgresExtension.class)
 class GeneratedColumnsIT {
@@ -82,6 +83,72 @@ class GeneratedColumnsIT {
             assertThat(run.exitCode()).as(run.toString()).isZero();
             assertThat(run.records()).hasSize(1);
             assertThat(run.records().get(0).at("/data/g").asInt()).isEqualTo(42);
+        }
+    }
+
+    private static final String KEYED = "CREATE TABLE gk (a int, b int GENERATED ALWAYS AS (a / 2) STORED, v int, "
+            + "PRIMARY KEY (a, b))";
+
+    @Test
+    void aKeyWithAGeneratedColumnThatReplicationDoesNotSendIsRefusedNamingTheFix(PostgresCluster pg) {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql(KEYED, "INSERT INTO gk (a, v) VALUES (1, 0), (2, 0)");
+            f.capture("public", "gk");
+            ConnectorRun refused = f.read();
+            assertThat(refused.exitCode()).as(refused.toString()).isNotZero();
+            JsonNode error = refused.error();
+            assertThat(error.get("failure_type").asText()).isEqualTo("config_error");
+            assertThat(error.get("message").asText()).contains("gk", "generated column [b]", "full_refresh");
+            if (pg.majorVersion() >= 18) {
+                // PostgreSQL 18 itself refuses UPDATE and DELETE on such a table while the publication does not
+                // send the column: publishing it is the fix (the test below).
+                assertThat(error.get("message").asText()).contains("publish_generated_columns = stored");
+                return;
+            }
+            assertThat(error.get("message").asText()).contains(
+                    "CREATE UNIQUE INDEX ON \"public\".\"gk\" (\"a\")", "[[\"a\"]]");
+
+            // The fix that works on every version: a unique index on the other key columns, and those as the key.
+            f.sql("CREATE UNIQUE INDEX ON gk (a)");
+            f.primaryKey("gk", "a");
+            ConnectorRun backfill = f.read();
+            assertThat(backfill.exitCode()).as(backfill.toString()).isZero();
+            f.sql("UPDATE gk SET v = 1 WHERE a = 1", "DELETE FROM gk WHERE a = 2");
+            ConnectorRun replicated = f.read();
+            assertThat(replicated.exitCode()).as(replicated.toString()).isZero();
+            List<JsonNode> all = new ArrayList<>(backfill.records());
+            all.addAll(replicated.records());
+            // both paths agree on the fields; every record carries its key
+            for (JsonNode r : all) {
+                assertThat(r.at("/data/a").isInt()).as("key a in %s", r).isTrue();
+            }
+            assertThat(fields(backfill.records().get(0))).isEqualTo(fields(replicated.records().get(0)));
+            assertThat(io.sourcepostgres.testing.AppliedRecords.apply(all, d -> d.get("a").asText()).keySet())
+                    .containsExactly("1");
+        }
+    }
+
+    @Test
+    void onPostgres18AGeneratedKeyColumnIsReplicatedWhenThePublicationSendsIt(PostgresCluster pg) {
+        if (pg.majorVersion() < 18) {
+            return; // publish_generated_columns does not exist before 18
+        }
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql(KEYED, "INSERT INTO gk (a, v) VALUES (1, 0), (2, 0)",
+                    "CREATE PUBLICATION " + f.publication + " FOR ALL TABLES WITH (publish_generated_columns = stored)");
+            f.capture("public", "gk");
+            ConnectorRun backfill = f.read();
+            assertThat(backfill.exitCode()).as(backfill.toString()).isZero();
+            f.sql("UPDATE gk SET v = 1 WHERE a = 1", "UPDATE gk SET a = 5 WHERE a = 2", "DELETE FROM gk WHERE a = 1");
+            ConnectorRun replicated = f.read();
+            assertThat(replicated.exitCode()).as(replicated.toString()).isZero();
+            List<JsonNode> all = new ArrayList<>(backfill.records());
+            all.addAll(replicated.records());
+            for (JsonNode r : all) {
+                assertThat(r.at("/data/a").isInt() && r.at("/data/b").isInt()).as("whole key in %s", r).isTrue();
+            }
+            assertThat(io.sourcepostgres.testing.AppliedRecords.apply(all,
+                    d -> d.get("a").asText() + "|" + d.get("b").asText()).keySet()).containsExactly("5|2");
         }
     }
 }
