@@ -39,6 +39,7 @@ public final class AirbyteOutput implements AutoCloseable {
 
     private final JsonGenerator gen;
     private final OutputStream out;
+    private final CountingOutputStream counted;
     private final Secrets secrets;
     private volatile LogLevel threshold = LogLevel.INFO;
     private long lastFlushNanos = System.nanoTime();
@@ -48,6 +49,11 @@ public final class AirbyteOutput implements AutoCloseable {
     private SerializedString envelopeTime;
 
     public AirbyteOutput(OutputStream stdout, Secrets secrets) {
+        this(new CountingOutputStream(stdout), secrets);
+    }
+
+    private AirbyteOutput(CountingOutputStream stdout, Secrets secrets) {
+        this.counted = stdout;
         this.out = stdout;
         this.secrets = secrets;
         // The generator's own buffer is the output buffer: a large one, written straight to stdout, rather
@@ -61,6 +67,32 @@ public final class AirbyteOutput implements AutoCloseable {
         gen.setRootValueSeparator(null);
         gen.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
         gen.disable(JsonGenerator.Feature.FLUSH_PASSED_TO_STREAM);
+    }
+
+    /** Bytes of output so far, written or still buffered: the checkpoint policy weighs states against it. */
+    public synchronized long bytesWritten() {
+        return counted.count + gen.getOutputBuffered();
+    }
+
+    /** Counts what reaches stdout; the generator writes its whole buffer at a time, so this costs nothing. */
+    private static final class CountingOutputStream extends java.io.FilterOutputStream {
+        long count;
+
+        CountingOutputStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
+        }
     }
 
     public Secrets secrets() {

@@ -207,7 +207,7 @@ final class BackfillCoordinator {
         if (!stream.replicated) {
             return stream.fullRefreshResume;
         }
-        StreamProgress progress = checkpoints.state().streams().get(stream.id);
+        StreamProgress progress = checkpoints.progressOf(stream.id);
         return progress == null ? null : progress.resumeAfter();
     }
 
@@ -265,7 +265,7 @@ final class BackfillCoordinator {
         emitRows(p.stream, p.chunk, p.lowFence, p.readAtMillis);
         StreamProgress next = p.chunk.done() ? StreamProgress.ACTIVE
                 : new StreamProgress(StreamProgress.Phase.BACKFILLING, p.chunk.resumeAfter(), p.stream.rowsDone);
-        checkpoints.update(checkpoints.state().withStream(p.stream.id, next));
+        checkpoints.progress(p.stream.id, next);
         if (p.chunk.done()) {
             finish(p.stream); // otherwise the stream stays first in the queue for its next chunk
         }

@@ -98,7 +98,7 @@ public final class CaptureRun {
                     serverShutdown.check();
                     return shutdown.requested();
                 }, liveness::check);
-                out.log(LogLevel.INFO, "Caught up at " + Lsn.format(checkpoints.state().position()) + ": "
+                out.log(LogLevel.INFO, "Caught up at " + Lsn.format(checkpoints.position()) + ": "
                         + capture.changesEmitted() + " changes and " + backfill.rowsEmitted() + " backfilled rows emitted");
             } finally {
                 deleteQuietly(spillDir);
