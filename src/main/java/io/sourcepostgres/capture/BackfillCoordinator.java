@@ -55,6 +55,8 @@ final class BackfillCoordinator {
      * a chunk's worth of rows (the log holds keys only, so it stays smaller than the chunk it guards).
      */
     private static final int MIN_LOGGED_CHANGES = 64;
+    /** Most streams read in one snapshot (and fenced together); their rows together stay within one chunk's bounds. */
+    static final int MAX_STREAMS_PER_READ = 1000;
 
     private final Connection connection;
     private final Deque<BackfillStream> queue;
@@ -67,26 +69,42 @@ final class BackfillCoordinator {
     private final int chunkRows;
     private final long chunkBytes;
     private final int maxLoggedChanges;
-    private PendingChunk pending;
+    /**
+     * The chunks waiting for one high fence, in queue order, by stream: several small tables read in one
+     * snapshot share it. Null when none waits.
+     */
+    private Map<StreamId, PendingChunk> pending;
+    private long pendingFence = PendingChunk.NO_FENCE;
+    private TableWriters pendingWriters;
     private InFlight inFlight;
     private long lastProgressLog = System.nanoTime();
     private long rowsEmitted;
+    private int streamsFinished;
+    private final int streamsToBackfill;
 
-    /** A chunk being read, and the changes to its stream delivered meanwhile. */
+    /** Chunks being read (of one stream, or of several small ones in one snapshot), and the changes to them delivered meanwhile. */
     private static final class InFlight {
-        final BackfillStream stream;
-        final Future<ChunkReadAhead.Read> read;
+        final List<BackfillStream> streams;
+        final java.util.Set<StreamId> ids = new java.util.HashSet<>();
+        final List<JsonNode> resumes;
+        final boolean replicated;
+        final Future<List<ChunkReadAhead.Read>> read;
         final boolean replicationPaused;
         /** What replication had delivered when the read was started. */
         final RecentTransactions.Mark delivered;
         List<LoggedChange> changes = new ArrayList<>();
 
-        InFlight(BackfillStream stream, Future<ChunkReadAhead.Read> read, boolean replicationPaused,
-                RecentTransactions.Mark delivered) {
-            this.stream = stream;
+        InFlight(List<BackfillStream> streams, List<JsonNode> resumes, Future<List<ChunkReadAhead.Read>> read,
+                boolean replicationPaused, RecentTransactions.Mark delivered) {
+            this.streams = streams;
+            this.resumes = resumes;
+            this.replicated = streams.get(0).replicated;
             this.read = read;
             this.replicationPaused = replicationPaused;
             this.delivered = delivered;
+            for (BackfillStream s : streams) {
+                ids.add(s.id);
+            }
         }
 
         boolean overflowed() {
@@ -94,7 +112,7 @@ final class BackfillCoordinator {
         }
     }
 
-    private record LoggedChange(RowKey key, int xid, long commitLsn) {}
+    private record LoggedChange(StreamId stream, RowKey key, int xid, long commitLsn) {}
 
     /**
      * @param connection for the fences and the writers' status, used on the capture thread only
@@ -113,6 +131,7 @@ final class BackfillCoordinator {
         this.chunkRows = chunkRows;
         this.chunkBytes = chunkBytes;
         this.maxLoggedChanges = Math.max(MIN_LOGGED_CHANGES, chunkRows);
+        this.streamsToBackfill = queue.size();
     }
 
     boolean done() {
@@ -129,9 +148,9 @@ final class BackfillCoordinator {
     }
 
     /**
-     * Moves the backfill on without waiting for a read: takes a finished read (emitting the rows of a stream
-     * that is not replicated, or making a replicated chunk the waiting one), starts the next read, and
-     * writes the waiting chunk's high fence once it may.
+     * Moves the backfill on without waiting for a read: takes a finished read (emitting the rows of streams
+     * that are not replicated, or making replicated chunks the waiting ones), starts the next read, and
+     * writes the waiting chunks' high fence once it may.
      */
     void readNextChunk() {
         while (true) {
@@ -140,65 +159,88 @@ final class BackfillCoordinator {
             }
             if (inFlight == null || pending != null
                     || (!inFlight.replicationPaused && !inFlight.read.isDone())) {
-                break; // nothing to read, a chunk still to emit first, or a read still under way
+                break; // nothing to read, chunks still to emit first, or a read still under way
             }
             InFlight f = inFlight;
             inFlight = null;
-            ChunkReadAhead.Read read = ChunkReadAhead.take(f.read);
-            BackfillStream stream = f.stream;
-            if (!stream.replicated) {
-                stream.fullRefreshResume = read.chunk().resumeAfter();
-                if (read.chunk().done()) {
-                    queue.remove(stream);
-                    readers.remove(stream.id);
+            List<ChunkReadAhead.Read> reads = ChunkReadAhead.take(f.read);
+            if (!f.replicated) {
+                for (int i = 0; i < reads.size(); i++) {
+                    BackfillStream stream = f.streams.get(i);
+                    stream.fullRefreshResume = reads.get(i).chunk().resumeAfter();
+                    if (reads.get(i).chunk().done()) {
+                        queue.remove(stream);
+                        readers.remove(stream.id);
+                    }
                 }
-                startNextRead(); // read the next chunk while this one is written
-                emitRows(stream, read.chunk(), read.lowFence(), read.readAtMillis());
-                if (read.chunk().done()) {
-                    logProgress(stream, true);
+                startNextRead(); // read the next chunks while these are written
+                for (int i = 0; i < reads.size(); i++) {
+                    ChunkReadAhead.Read read = reads.get(i);
+                    emitRows(f.streams.get(i), read.chunk(), read.lowFence(), read.readAtMillis());
+                    if (read.chunk().done()) {
+                        finished(f.streams.get(i));
+                    }
                 }
                 continue;
             }
             if (f.overflowed()) {
                 // Raced more changes than the log holds: read it again, this time with replication waiting.
-                out.log(LogLevel.DEBUG, "A chunk of " + stream.id + " raced more than " + maxLoggedChanges
-                        + " changes to the table while it was read; reading it again with replication paused");
-                inFlight = submit(stream, resumeOf(stream), true);
+                out.log(LogLevel.DEBUG, "A read of " + f.streams.get(0).id + (f.streams.size() > 1 ? " and "
+                        + (f.streams.size() - 1) + " more streams" : "") + " raced more than " + maxLoggedChanges
+                        + " changes while it was read; reading it again with replication paused");
+                inFlight = submit(f.streams, f.resumes, true);
                 continue;
             }
-            if (recent.racedBefore(f.delivered, read.chunk().snapshot())) {
+            if (recent.racedBefore(f.delivered, reads.get(0).chunk().snapshot())) {
                 continue; // raced a commit that was already delivered: read it again
             }
-            pending = new PendingChunk(stream, read.chunk(), read.lowFence(), read.readAtMillis(), read.writers());
-            for (LoggedChange c : f.changes) {
-                pending.changed(c.key(), c.xid(), c.commitLsn());
+            pending = new java.util.LinkedHashMap<>();
+            pendingWriters = reads.get(0).writers();
+            pendingFence = PendingChunk.NO_FENCE;
+            for (int i = 0; i < reads.size(); i++) {
+                ChunkReadAhead.Read read = reads.get(i);
+                BackfillStream stream = f.streams.get(i);
+                pending.put(stream.id, new PendingChunk(stream, read.chunk(), read.lowFence(), read.readAtMillis(),
+                        read.writers()));
             }
-            startNextRead(); // the next chunk is read while this one waits for its fence and is emitted
+            for (LoggedChange c : f.changes) {
+                PendingChunk p = pending.get(c.stream());
+                if (p != null) {
+                    p.changed(c.key(), c.xid(), c.commitLsn());
+                }
+            }
+            startNextRead(); // the next chunks are read while these wait for their fence and are emitted
         }
         fenceIfReady();
     }
 
-    /** Starts reading the chunk that follows the waiting one, or the first stream's next chunk. */
+    /**
+     * Starts reading the chunks that follow the waiting ones: the stream whose chunk waits and is not its
+     * last, or else the next streams in the queue — as many of them as one read may take, all replicated
+     * or all not.
+     */
     private void startNextRead() {
         if (inFlight != null) {
             return;
         }
-        if (pending != null) {
-            if (!pending.chunk.done()) {
-                inFlight = submit(pending.stream, pending.chunk.resumeAfter(), false);
-                return;
+        List<BackfillStream> streams = new ArrayList<>();
+        List<JsonNode> resumes = new ArrayList<>();
+        for (BackfillStream s : queue) {
+            PendingChunk waiting = pending == null ? null : pending.get(s.id);
+            if (waiting != null && waiting.chunk.done()) {
+                continue; // finished once its chunk is emitted
             }
-            Iterator<BackfillStream> it = queue.iterator();
-            it.next(); // the waiting chunk's stream
-            if (it.hasNext()) {
-                BackfillStream next = it.next();
-                inFlight = submit(next, resumeOf(next), false);
+            if (!streams.isEmpty() && (s.replicated != streams.get(0).replicated || streams.size() >= MAX_STREAMS_PER_READ)) {
+                break;
             }
-            return;
+            streams.add(s);
+            resumes.add(waiting != null ? waiting.chunk.resumeAfter() : resumeOf(s));
+            if (waiting != null) {
+                break; // a table larger than a chunk is read on its own
+            }
         }
-        BackfillStream first = queue.peekFirst();
-        if (first != null) {
-            inFlight = submit(first, resumeOf(first), false);
+        if (!streams.isEmpty()) {
+            inFlight = submit(streams, resumes, false);
         }
     }
 
@@ -211,23 +253,26 @@ final class BackfillCoordinator {
         return progress == null ? null : progress.resumeAfter();
     }
 
-    private InFlight submit(BackfillStream stream, JsonNode resumeAfter, boolean replicationPaused) {
-        ChunkReader reader = readers.computeIfAbsent(stream.id, id -> new ChunkReader(stream.plan));
+    private InFlight submit(List<BackfillStream> streams, List<JsonNode> resumes, boolean replicationPaused) {
+        List<ChunkReader> chunkReaders = new ArrayList<>();
+        for (BackfillStream s : streams) {
+            chunkReaders.add(readers.computeIfAbsent(s.id, id -> new ChunkReader(s.plan)));
+        }
         RecentTransactions.Mark delivered = recent.mark(); // before the read can take its snapshot
-        return new InFlight(stream, readAhead.submit(stream, reader, resumeAfter, chunkRows, chunkBytes), replicationPaused,
-                delivered);
+        return new InFlight(streams, resumes, readAhead.submitTogether(streams, chunkReaders, resumes, chunkRows, chunkBytes),
+                replicationPaused, delivered);
     }
 
     /**
-     * Writes the high fence of the waiting chunk once every transaction that was already writing its table
-     * when the chunk's snapshot was taken has ended: until then, such a transaction may still commit a
-     * change to one of the chunk's rows made before the low fence, which would arrive after the chunk with
+     * Writes the high fence of the waiting chunks once every transaction that was already writing one of their
+     * tables when the chunks' snapshot was taken has ended: until then, such a transaction may still commit a
+     * change to one of the chunks' rows made before the low fence, which would arrive after the chunk with
      * an older {@code _ab_cdc_lsn}. Their commits, arriving meanwhile, remove the rows they touched.
      */
     private void fenceIfReady() {
-        if (pending != null && pending.highFence == PendingChunk.NO_FENCE
-                && pending.writers.finished(connection, pending.stream.id, out)) {
-            pending.highFence = fence();
+        if (pending != null && pendingFence == PendingChunk.NO_FENCE
+                && pendingWriters.finished(connection, pending.keySet().iterator().next(), out)) {
+            pendingFence = fence();
         }
     }
 
@@ -237,37 +282,44 @@ final class BackfillCoordinator {
             return;
         }
         RowKey key = null;
-        if (pending != null && pending.stream.id.equals(stream)) {
+        PendingChunk waiting = pending == null ? null : pending.get(stream);
+        if (waiting != null) {
             key = RowKey.of(tuple, keyIndexes);
-            pending.changed(key, xid, commitLsn);
+            waiting.changed(key, xid, commitLsn);
         }
         InFlight f = inFlight;
-        if (f != null && f.stream.replicated && !f.overflowed() && f.stream.id.equals(stream)) {
+        if (f != null && f.replicated && !f.overflowed() && f.ids.contains(stream)) {
             if (f.changes.size() >= maxLoggedChanges) {
                 f.changes = null;
                 return;
             }
-            f.changes.add(new LoggedChange(key != null ? key : RowKey.of(tuple, keyIndexes), xid, commitLsn));
+            f.changes.add(new LoggedChange(stream, key != null ? key : RowKey.of(tuple, keyIndexes), xid, commitLsn));
         }
     }
 
     /**
-     * Replication has reached {@code position} at a transaction boundary: emits the waiting chunk if the
-     * position has passed its high fence. Returns whether the state changed.
+     * Replication has reached {@code position} at a transaction boundary: emits the waiting chunks if the
+     * position has passed their high fence. Returns whether the state changed.
      */
     boolean reached(long position) {
         fenceIfReady();
-        if (pending == null || pending.highFence == PendingChunk.NO_FENCE || Lsn.compare(position, pending.highFence) < 0) {
+        if (pending == null || pendingFence == PendingChunk.NO_FENCE || Lsn.compare(position, pendingFence) < 0) {
             return false;
         }
-        PendingChunk p = pending;
+        Map<StreamId, PendingChunk> emitted = pending;
         pending = null;
-        emitRows(p.stream, p.chunk, p.lowFence, p.readAtMillis);
-        StreamProgress next = p.chunk.done() ? StreamProgress.ACTIVE
-                : new StreamProgress(StreamProgress.Phase.BACKFILLING, p.chunk.resumeAfter(), p.stream.rowsDone);
-        checkpoints.progress(p.stream.id, next);
-        if (p.chunk.done()) {
-            finish(p.stream); // otherwise the stream stays first in the queue for its next chunk
+        pendingWriters = null;
+        pendingFence = PendingChunk.NO_FENCE;
+        for (PendingChunk p : emitted.values()) {
+            emitRows(p.stream, p.chunk, p.lowFence, p.readAtMillis);
+            StreamProgress next = p.chunk.done() ? StreamProgress.ACTIVE
+                    : new StreamProgress(StreamProgress.Phase.BACKFILLING, p.chunk.resumeAfter(), p.stream.rowsDone);
+            checkpoints.progress(p.stream.id, next);
+            if (p.chunk.done()) {
+                queue.remove(p.stream); // otherwise the stream stays first in the queue for its next chunk
+                readers.remove(p.stream.id);
+                finished(p.stream);
+            }
         }
         return true;
     }
@@ -283,10 +335,25 @@ final class BackfillCoordinator {
         logProgress(stream, false);
     }
 
-    private void finish(BackfillStream stream) {
-        queue.removeFirst();
-        readers.remove(stream.id);
-        logProgress(stream, true);
+    /**
+     * A stream's backfill is complete. Said at INFO for a stream that took more than one read; thousands of
+     * small tables are summed up instead, at most every 10 s.
+     */
+    private void finished(BackfillStream stream) {
+        streamsFinished++;
+        if (stream.rowsDoneThisRun() >= chunkRows) {
+            logProgress(stream, true);
+            return;
+        }
+        long now = System.nanoTime();
+        if (out.isEnabled(LogLevel.DEBUG)) {
+            out.log(LogLevel.DEBUG, "Backfill of " + stream.id + " complete: " + stream.rowsDone + " rows");
+        }
+        if (now - lastProgressLog >= PROGRESS_LOG_NANOS || streamsFinished == streamsToBackfill) {
+            lastProgressLog = now;
+            out.log(LogLevel.INFO, "Backfill: " + streamsFinished + " of " + streamsToBackfill + " streams complete, "
+                    + rowsEmitted + " rows emitted");
+        }
     }
 
     private void logProgress(BackfillStream stream, boolean finished) {

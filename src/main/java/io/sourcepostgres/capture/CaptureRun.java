@@ -62,6 +62,9 @@ public final class CaptureRun {
                 out.streamStatus(s, StreamStatus.STARTED);
             }
             started = true;
+            // Planned before replication starts: with thousands of tables this takes a while, and a walsender
+            // that hears nothing from its client for wal_sender_timeout ends the session.
+            java.util.Deque<BackfillStream> backfills = backfills(query, captured, state);
             Path spillDir = Files.createTempDirectory("source-postgres-spill");
             try (ReplicationStream stream = ReplicationStream.start(openReplication(connections), config.slotName(),
                     state.position(), config.publicationName(), server.versionNum(), config.statusInterval());
@@ -80,7 +83,7 @@ public final class CaptureRun {
                 RecentTransactions recent = new RecentTransactions();
                 // Fences and the writers' status go through the query connection (capture thread); chunks are
                 // read on the backfill connection by the read-ahead thread.
-                BackfillCoordinator backfill = new BackfillCoordinator(query, readAhead, backfills(query, captured, state),
+                BackfillCoordinator backfill = new BackfillCoordinator(query, readAhead, backfills,
                         checkpoints, new ChangeRecordWriter(out), recent, out, config.backfillChunkRows(),
                         config.backfillChunkBytes());
                 RelationCache relations = new RelationCache(captured::targetOf,
@@ -169,21 +172,30 @@ public final class CaptureRun {
         // column only when pgoutput sends it. A full-refresh stream is only ever backfilled and keeps them all.
         boolean generatedReplicated = io.sourcepostgres.postgres.Publications.publishesGeneratedColumns(query,
                 config.publicationName());
+        // Planned and sized together: a few catalog queries for all tables rather than a few per table.
+        List<ConfiguredCatalog.ConfiguredStream> toRead = new java.util.ArrayList<>();
+        List<io.sourcepostgres.backfill.BackfillPlan.Request> requests = new java.util.ArrayList<>();
         for (ConfiguredCatalog.ConfiguredStream s : catalog.streams()) {
             boolean incremental = s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL;
             StreamProgress progress = state.streams().get(s.id());
             if (incremental && progress != null && progress.isActive()) {
                 continue;
             }
-            CapturedStreams.Target target = captured.targets().get(s.id());
-            io.sourcepostgres.backfill.BackfillPlan plan =
-                    io.sourcepostgres.backfill.BackfillPlan.of(query, target.table(), s.primaryKey(),
-                            !incremental || generatedReplicated);
-            io.sourcepostgres.backfill.RowEstimate estimate =
-                    io.sourcepostgres.backfill.RowEstimate.of(query, target.table());
+            toRead.add(s);
+            requests.add(new io.sourcepostgres.backfill.BackfillPlan.Request(captured.targets().get(s.id()).table(),
+                    s.primaryKey(), !incremental || generatedReplicated));
+        }
+        List<io.sourcepostgres.backfill.BackfillPlan> plans = io.sourcepostgres.backfill.BackfillPlan.ofAll(query, requests);
+        Map<Long, io.sourcepostgres.backfill.RowEstimate> estimates = io.sourcepostgres.backfill.RowEstimate.ofAll(query,
+                requests.stream().map(io.sourcepostgres.backfill.BackfillPlan.Request::table).toList());
+        for (int i = 0; i < toRead.size(); i++) {
+            ConfiguredCatalog.ConfiguredStream s = toRead.get(i);
+            boolean incremental = s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL;
+            StreamProgress progress = state.streams().get(s.id());
+            io.sourcepostgres.backfill.RowEstimate estimate = estimates.get(requests.get(i).table().oid());
             long done = incremental && progress != null ? progress.rowsDone() : 0;
             out.estimate(s.id(), Math.max(0, estimate.rows() - done), estimate.bytes());
-            queue.add(new BackfillStream(s.id(), plan, incremental, estimate.rows(), done));
+            queue.add(new BackfillStream(s.id(), plans.get(i), incremental, estimate.rows(), done));
         }
         return queue;
     }

@@ -50,8 +50,30 @@ final class ChunkReadAhead implements AutoCloseable {
         });
     }
 
+    /**
+     * Starts reading the next chunks of several streams in one snapshot ({@link ChunkReader#readTogether}): one
+     * low fence, one transaction and one look at the writers for all of them. Yields a read per chunk, in
+     * order, each with the same fence, read time and writers; stops after a chunk that does not finish its table.
+     */
+    Future<java.util.List<Read>> submitTogether(java.util.List<BackfillStream> streams, java.util.List<ChunkReader> readers,
+            java.util.List<JsonNode> resumes, int maxRows, long maxBytes) {
+        return thread.submit(() -> {
+            long low = insertPosition();
+            long readAt = System.currentTimeMillis();
+            java.util.List<Chunk> chunks = ChunkReader.readTogether(connection, readers, resumes, maxRows, maxBytes);
+            TableWriters writers = streams.get(0).replicated ? TableWriters.runningSince(connection,
+                    streams.subList(0, chunks.size()).stream().map(s -> s.plan.table()).toList(), chunks.get(0).snapshot())
+                    : null;
+            java.util.List<Read> reads = new java.util.ArrayList<>();
+            for (Chunk chunk : chunks) {
+                reads.add(new Read(chunk, low, readAt, writers));
+            }
+            return reads;
+        });
+    }
+
     /** The result of a read, waiting for it if needed; its failure as the connector reports it. */
-    static Read take(Future<Read> read) {
+    static <T> T take(Future<T> read) {
         try {
             return read.get();
         } catch (InterruptedException e) {

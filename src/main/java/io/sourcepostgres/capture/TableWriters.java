@@ -39,11 +39,19 @@ final class TableWriters {
 
     /** The writers of {@code table} (and its partitions) that {@code snapshot} saw as running. */
     static TableWriters runningSince(Connection c, DiscoveredTable table, ChunkSnapshot snapshot) {
+        return runningSince(c, List.of(table), snapshot);
+    }
+
+    /** The writers of any of {@code tables} (and their partitions) that {@code snapshot} saw as running. */
+    static TableWriters runningSince(Connection c, List<DiscoveredTable> tables, ChunkSnapshot snapshot) {
         List<Long> oids = new ArrayList<>();
-        oids.add(table.oid());
-        for (Partition p : table.partitions()) {
-            oids.add(p.oid());
+        for (DiscoveredTable table : tables) {
+            oids.add(table.oid());
+            for (Partition p : table.partitions()) {
+                oids.add(p.oid());
+            }
         }
+        DiscoveredTable table = tables.get(0);
         List<Long> writers = new ArrayList<>();
         String sql = "SELECT DISTINCT x.transactionid::text::bigint FROM pg_catalog.pg_locks r"
                 + " JOIN pg_catalog.pg_locks x ON x.pid = r.pid AND x.locktype = 'transactionid' AND x.granted"
@@ -56,14 +64,15 @@ final class TableWriters {
                 while (rs.next()) {
                     long xid32 = rs.getLong(1);
                     for (long full : snapshot.inProgress()) {
-                        if ((full & 0xFFFFFFFFL) == xid32) {
+                        if ((full & 0xFFFFFFFFL) == xid32 && !writers.contains(full)) {
                             writers.add(full);
                         }
                     }
                 }
             }
         } catch (SQLException e) {
-            throw ConnectorException.transientError("Reading the writers of " + table.id() + " from pg_locks failed: "
+            throw ConnectorException.transientError("Reading the writers of " + table.id()
+                    + (tables.size() > 1 ? " and " + (tables.size() - 1) + " more tables" : "") + " from pg_locks failed: "
                     + e.getMessage(), e);
         }
         return new TableWriters(List.copyOf(writers));
