@@ -32,8 +32,8 @@ public record RowEstimate(long rows, long bytes) {
 
     /** Up to this heap size a table is estimated from the catalog alone rather than planned. */
     private static final long SMALL_HEAP_BYTES = 16 * 8192;
-    /** Tables sized per query. */
-    private static final int BATCH_TABLES = 1000;
+    /** Tables sized per query: sizing opens (and briefly locks) each, so not all at once. */
+    private static final int BATCH_TABLES = 200;
 
     /**
      * The estimates of many tables with few queries: their sizes and the planner's statistics in one query

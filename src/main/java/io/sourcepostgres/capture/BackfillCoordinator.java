@@ -56,7 +56,7 @@ final class BackfillCoordinator {
      */
     private static final int MIN_LOGGED_CHANGES = 64;
     /** Most streams read in one snapshot (and fenced together); their rows together stay within one chunk's bounds. */
-    static final int MAX_STREAMS_PER_READ = 1000;
+    static final int MAX_STREAMS_PER_READ = 200;
 
     private final Connection connection;
     private final Deque<BackfillStream> queue;
