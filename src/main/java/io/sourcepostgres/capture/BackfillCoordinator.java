@@ -42,6 +42,14 @@ import java.util.concurrent.Future;
  * may have changed a chunk row before L, and its change must remove that row rather than arrive after the
  * chunk with an older {@code _ab_cdc_lsn}.
  *
+ * <p>Small tables share a read: the chunks of up to {@link #MAX_STREAMS_PER_READ} consecutive streams whose rows
+ * together fit one chunk's bounds are read in one snapshot S after one low fence L, and wait for one high fence
+ * H written once the writers of all their tables have ended. Each chunk's merge is the one above, with S, L and
+ * H shared: nothing in it needs one table per snapshot. Its rows are as of S, taken after L; every transaction
+ * S saw writing any of the tables ends before H is written, so its changes arrive before H and remove the rows
+ * they touched; and each chunk is emitted only once replication has passed H. A shared H is only later, which
+ * waits for more but breaks none of this. A read stops at the first chunk that does not finish its table.
+ *
  * <p>Chunks are read ahead on a thread of their own ({@link ChunkReadAhead}): the next chunk is being read
  * while the waiting one is fenced and emitted, and changes keep streaming during a read. A change that
  * replication delivers while a chunk is being read cannot yet be checked against its rows, so its key is
