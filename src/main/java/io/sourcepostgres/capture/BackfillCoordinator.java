@@ -328,6 +328,9 @@ final class BackfillCoordinator {
                 readers.remove(p.stream.id);
                 finished(p.stream);
             }
+            // Between two chunks is a transaction boundary too: while states are cheap, each chunk gets its own,
+            // as when every table had its own fence.
+            checkpoints.backfillProgressed();
         }
         return true;
     }

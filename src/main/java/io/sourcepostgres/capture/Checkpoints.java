@@ -24,6 +24,7 @@ public final class Checkpoints {
     private static final int MESSAGE_OVERHEAD_BYTES = 256;
 
     private final AirbyteOutput out;
+    private final java.util.function.LongSupplier clock;
     private final CheckpointPolicy policy;
     private final String systemIdentifier;
     private final String slotName;
@@ -49,6 +50,13 @@ public final class Checkpoints {
      * @param interval {@code checkpoint_interval_ms}: zero for the adaptive policy
      */
     public Checkpoints(AirbyteOutput out, CaptureState initial, boolean initialKnownDownstream, Duration interval) {
+        this(out, initial, initialKnownDownstream, interval, System::nanoTime);
+    }
+
+    /** As above, with the clock the policy's time rules read (a test freezes it). */
+    Checkpoints(AirbyteOutput out, CaptureState initial, boolean initialKnownDownstream, Duration interval,
+            java.util.function.LongSupplier clock) {
+        this.clock = clock;
         this.out = out;
         this.policy = new CheckpointPolicy(interval);
         this.systemIdentifier = initial.systemIdentifier();
@@ -65,7 +73,7 @@ public final class Checkpoints {
         }
         this.finishedStateBytes = bytes;
         this.bytesAtLastState = out.bytesWritten();
-        this.lastEmitNanos = System.nanoTime();
+        this.lastEmitNanos = clock.getAsLong();
     }
 
     /** The progress as a state (made anew only after a change). */
@@ -144,7 +152,7 @@ public final class Checkpoints {
         if (!positionMoved && !progressMoved) {
             return;
         }
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         if (policy.due(stateBytes(), out.bytesWritten() - bytesAtLastState, recordsSinceState > 0 || progressMoved,
                 now - lastEmitNanos)) {
             emit();
@@ -177,7 +185,7 @@ public final class Checkpoints {
         progressMoved = false;
         emittedOrKnown = true;
         bytesAtLastState = out.bytesWritten();
-        lastEmitNanos = System.nanoTime();
+        lastEmitNanos = clock.getAsLong();
         statesEmitted++;
     }
 

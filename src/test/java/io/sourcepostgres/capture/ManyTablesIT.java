@@ -21,7 +21,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Thousands of streams through the real launcher: the checkpoint policy's promises. Every GLOBAL state lists
  * every stream, so a state per commit or per chunk would be nearly all of the output; the policy bounds the
- * states by the output written (at most one per 19 times its size) and by time (at most one per second of
+ * states by the output written (at most one per 39 times its size) and by time (at most one per second of
  * run), never repeats a state, and ends a run that is caught up with a state at its end.
  */
 @ExtendWith(PostgresExtension.class)
@@ -100,7 +100,7 @@ class ManyTablesIT {
     }
 
     /**
-     * The policy's promises on one run's output: no two identical states in a row; at most one state per 19
+     * The policy's promises on one run's output: no two identical states in a row; at most one state per 39
      * times a state's size of output, plus one per second of the run, plus the last; the output ends with a
      * state (records need one behind them).
      */
