@@ -44,7 +44,7 @@ class ManyTablesIT {
             long started = System.nanoTime();
             ConnectorRun first = f.launch(900);
             long seconds = Math.max(1, (System.nanoTime() - started) / 1_000_000_000L);
-            assertThat(first.exitCode()).as(first.stderr()).isZero();
+            assertThat(first.exitCode()).as(() -> first.stderr() + first.traces("ERROR")).isZero();
             assertThat(first.records()).hasSize(TABLES * 10);
             checkPolicy(first, seconds);
             assertThat(first.states().get(first.states().size() - 1).at("/global/stream_states")).hasSize(TABLES);
@@ -59,7 +59,7 @@ class ManyTablesIT {
             started = System.nanoTime();
             ConnectorRun next = f.launch(900);
             seconds = Math.max(1, (System.nanoTime() - started) / 1_000_000_000L);
-            assertThat(next.exitCode()).as(next.stderr()).isZero();
+            assertThat(next.exitCode()).as(() -> next.stderr() + next.traces("ERROR")).isZero();
             assertThat(next.records()).hasSize(20_000 + TABLES);
             checkPolicy(next, seconds);
             // The run ended caught up: its last state is at (or, by the run's own end fence, just past) the last commit.
