@@ -12,7 +12,7 @@ import java.time.Duration;
  *   <li><b>Large state</b>: a state once the output written since the last one reaches
  *       {@link #RECORD_BYTES_PER_STATE_BYTE} times the state's size (so states stay under 2.5 % of a busy
  *       output, 5 % with the run's last state), or once {@link #interval} has passed since the last one (1 s
- *       to 5 s, longer for larger states), whichever comes first. Only news counts: records, or a stream's backfill progress. A moved
+ *       to 4 s, longer for larger states), whichever comes first. Only news counts: records, or a stream's backfill progress. A moved
  *       position alone (keepalives of an idle server, commits of tables not captured) waits
  *       {@link #POSITION_ONLY_NANOS}: it only lets the next run free WAL sooner.
  *   <li><b>Configured interval</b> ({@code checkpoint_interval_ms} &gt; 0): at most one state per interval,
@@ -32,10 +32,13 @@ final class CheckpointPolicy {
      */
     static final long RECORD_BYTES_PER_STATE_BYTE = 39;
     static final long MIN_INTERVAL_NANOS = 1_000_000_000L;
-    /** The longest gap between two states while records flow (and transactions end). */
-    static final long MAX_INTERVAL_NANOS = 5_000_000_000L;
-    /** State bytes per second a quiet capture may write: an 800 KB state (10,000 streams) every 5 s. */
-    static final long STATE_BYTES_PER_SECOND = 160 * 1024;
+    /**
+     * The longest gap between two states while records flow: 4 s, so that with the wait for the next
+     * transaction boundary a state still comes at least every 5 s.
+     */
+    static final long MAX_INTERVAL_NANOS = 4_000_000_000L;
+    /** State bytes per second a quiet capture may write: an 800 KB state (10,000 streams) every 4 s. */
+    static final long STATE_BYTES_PER_SECOND = 200 * 1024;
     static final long POSITION_ONLY_NANOS = 60_000_000_000L;
 
     private final long configuredNanos;
