@@ -35,13 +35,42 @@ public final class AirbyteOutput implements StateSink, LogSink, AutoCloseable {
     private JsonGenerator gen;
     /** Whether a STATE was written since the last flush (the failpoint after-state-written fires once it is out). */
     private boolean stateUnflushed;
+    /** Counts every byte handed to the output (buffered or written): the checkpoint policy weighs states by it. */
+    private final CountingOutputStream counted;
     private final Secrets secrets;
     private volatile LogLevel threshold = LogLevel.INFO;
     private long lastFlushNanos = System.nanoTime();
 
     public AirbyteOutput(OutputStream stdout, Secrets secrets) {
         this.buffered = new java.io.BufferedOutputStream(stdout, BUFFER_BYTES);
+        this.counted = new CountingOutputStream(buffered);
         this.secrets = secrets;
+    }
+
+    /** Bytes of output so far, written or still buffered: the checkpoint policy weighs states against it. */
+    public synchronized long bytesWritten() {
+        return counted.count;
+    }
+
+    /** Counts the bytes of whole messages as they are handed to the output buffer. */
+    private static final class CountingOutputStream extends java.io.FilterOutputStream {
+        long count;
+
+        CountingOutputStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
+        }
     }
 
     public Secrets secrets() {
@@ -67,7 +96,7 @@ public final class AirbyteOutput implements StateSink, LogSink, AutoCloseable {
     /** Copies a record that {@link RecordSink} encoded to its end into the output buffer. */
     synchronized void commitRecord(WholeLine record) {
         try {
-            record.commit(buffered);
+            record.commit(counted);
         } catch (IOException e) {
             throw stdoutFailed(e);
         }
@@ -316,7 +345,7 @@ public final class AirbyteOutput implements StateSink, LogSink, AutoCloseable {
     /** Hands the message encoded since {@code line.begin()} to the output buffer, whole. */
     private void endLine() {
         try {
-            line.commit(buffered);
+            line.commit(counted);
         } catch (IOException e) {
             throw stdoutFailed(e);
         }

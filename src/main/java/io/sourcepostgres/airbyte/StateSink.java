@@ -10,4 +10,7 @@ public interface StateSink {
      * ({@link StateCodec#streamStates}), and {@code recordCount} the records since the previous state.
      */
     void state(io.sourcepostgres.capture.CaptureState state, String streamStatesJson, long recordCount);
+
+    /** Bytes of output so far, written or still buffered: the checkpoint policy weighs states against it. */
+    long bytesWritten();
 }

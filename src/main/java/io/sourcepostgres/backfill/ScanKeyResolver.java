@@ -28,7 +28,7 @@ import java.util.stream.Collectors;
  */
 final class ScanKeyResolver {
     private static final String INDEXES = """
-            SELECT ic.relname, i.indisunique, i.indisprimary, %s,
+            SELECT i.indrelid::int8, ic.relname, i.indisunique, i.indisprimary, %s,
                    i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL AND am.amname = 'btree',
                    ARRAY(SELECT a.attname
                          FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, pos)
@@ -43,23 +43,73 @@ final class ScanKeyResolver {
             FROM pg_catalog.pg_index i
             JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
             JOIN pg_catalog.pg_am am ON am.oid = ic.relam
-            WHERE i.indrelid = ?
-            ORDER BY i.indisprimary DESC, ic.relname
+            WHERE i.indrelid = ANY(?::oid[])
+            ORDER BY i.indrelid, i.indisprimary DESC, ic.relname
             """;
 
     private static final String COLLATIONS = """
-            SELECT a.attname, cn.nspname, co.collname
+            SELECT a.attrelid::int8, a.attname, cn.nspname, co.collname
             FROM pg_catalog.pg_attribute a
             JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
             JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
-            WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped
+            WHERE a.attrelid = ANY(?::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
             """;
+
+    /** Tables planned per pair of catalog queries. */
+    private static final int BATCH_TABLES = 1000;
 
     private ScanKeyResolver() {}
 
     static BackfillPlan resolve(Connection connection, DiscoveredTable table, List<String> catalogKey,
             boolean withGenerated, io.sourcepostgres.postgres.PublishedSubset published,
             java.util.function.Predicate<String> selected) {
+        Long[] oids = {table.oid()};
+        int major;
+        Map<Long, List<IndexRow>> indexes;
+        Map<Long, Map<String, String>> collations;
+        try {
+            major = serverMajor(connection);
+            indexes = indexes(connection, oids, major);
+            collations = collations(connection, oids);
+        } catch (SQLException e) {
+            throw ChunkReader.failure("Reading the indexes of " + table.id() + " to plan its backfill", e);
+        }
+        return resolve(connection, table, catalogKey, withGenerated, major, indexes.getOrDefault(table.oid(), List.of()),
+                collations.getOrDefault(table.oid(), Map.of()), published, selected);
+    }
+
+    /**
+     * Plans many tables with a few catalog queries in all, rather than a few per table: with thousands of
+     * tables, per-table round trips would take longer than reading their rows.
+     */
+    static List<BackfillPlan> resolveAll(Connection connection, List<BackfillPlan.Request> requests) {
+        List<BackfillPlan> plans = new ArrayList<>(requests.size());
+        for (int from = 0; from < requests.size(); from += BATCH_TABLES) {
+            List<BackfillPlan.Request> batch = requests.subList(from, Math.min(requests.size(), from + BATCH_TABLES));
+            Long[] oids = batch.stream().map(r -> r.table().oid()).toArray(Long[]::new);
+            Map<Long, List<IndexRow>> indexes;
+            Map<Long, Map<String, String>> collations;
+            int major;
+            try {
+                major = serverMajor(connection);
+                indexes = indexes(connection, oids, major);
+                collations = collations(connection, oids);
+            } catch (SQLException e) {
+                throw ChunkReader.failure("Reading the indexes of " + batch.size() + " tables to plan their backfill", e);
+            }
+            for (BackfillPlan.Request r : batch) {
+                plans.add(resolve(connection, r.table(), r.catalogKey(), r.withGenerated(), major,
+                        indexes.getOrDefault(r.table().oid(), List.of()),
+                        collations.getOrDefault(r.table().oid(), Map.of()),
+                        io.sourcepostgres.postgres.PublishedSubset.ALL, column -> true));
+            }
+        }
+        return plans;
+    }
+
+    private static BackfillPlan resolve(Connection connection, DiscoveredTable table, List<String> catalogKey,
+            boolean withGenerated, int major, List<IndexRow> indexes, Map<String, String> collations,
+            io.sourcepostgres.postgres.PublishedSubset published, java.util.function.Predicate<String> selected) {
         boolean fromCatalog = catalogKey != null && !catalogKey.isEmpty();
         List<String> names = fromCatalog ? catalogKey : table.primaryKey();
         if (names.isEmpty()) {
@@ -92,9 +142,7 @@ final class ScanKeyResolver {
                     + "stream's primary_key in the catalog to published columns.");
         }
         try {
-            List<IndexRow> indexes = indexes(connection, table, serverMajor(connection));
             checkUnique(table, names, indexes, fromCatalog);
-            Map<String, String> collations = collations(connection, table);
             List<ScanKeyColumn> key = new ArrayList<>();
             for (String name : names) {
                 ColumnInfo c = table.column(name).orElseThrow();
@@ -102,9 +150,13 @@ final class ScanKeyResolver {
             }
             String orderingIndex = indexes.stream().filter(i -> i.ordersAs(names)).map(IndexRow::name).findFirst()
                     .orElse(null);
-            BackfillPlan plan = new BackfillPlan(table, columns, key, fromCatalog, orderingIndex, serverMajor(connection),
+            BackfillPlan plan = new BackfillPlan(table, columns, key, fromCatalog, orderingIndex, major,
                     published.rowFilter());
-            checkOrderable(connection, plan);
+            if (orderingIndex == null) {
+                // Without a btree index in the key's default order the types' own ordering must be asked for;
+                // with one, the index's default operator classes are that ordering.
+                checkOrderable(connection, plan);
+            }
             return plan;
         } catch (SQLException e) {
             throw ChunkReader.failure("Planning the backfill of table " + table.id(), e);
@@ -172,7 +224,8 @@ final class ScanKeyResolver {
     /** For a table without a primary key: a unique index the catalog could name instead, if there is one. */
     private static String suggestion(Connection connection, DiscoveredTable table) {
         try {
-            return indexes(connection, table, serverMajor(connection)).stream()
+            return indexes(connection, new Long[] {table.oid()}, serverMajor(connection)).getOrDefault(table.oid(), List.of())
+                    .stream()
                     .filter(i -> i.unique && i.plainBtree && (i.nullsNotDistinct || nullable(table, i.columns).isEmpty()))
                     .findFirst()
                     .map(i -> " (unique index \"" + i.name + "\" would do: \"primary_key\": "
@@ -188,17 +241,17 @@ final class ScanKeyResolver {
         return connection.getMetaData().getDatabaseMajorVersion();
     }
 
-    private static List<IndexRow> indexes(Connection connection, DiscoveredTable table, int serverMajor)
+    private static Map<Long, List<IndexRow>> indexes(Connection connection, Long[] oids, int serverMajor)
             throws SQLException {
         String nullsNotDistinct = serverMajor >= 15 ? "i.indnullsnotdistinct" : "false";
-        List<IndexRow> rows = new ArrayList<>();
+        Map<Long, List<IndexRow>> rows = new HashMap<>();
         try (PreparedStatement ps = connection.prepareStatement(String.format(INDEXES, nullsNotDistinct))) {
-            ps.setLong(1, table.oid());
+            ps.setArray(1, connection.createArrayOf("int8", oids));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    rows.add(new IndexRow(rs.getString(1), rs.getBoolean(2), rs.getBoolean(3), rs.getBoolean(4),
-                            rs.getBoolean(5), List.of((String[]) array(rs.getArray(6))),
-                            List.of((Boolean[]) array(rs.getArray(7)))));
+                    rows.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>()).add(new IndexRow(rs.getString(2),
+                            rs.getBoolean(3), rs.getBoolean(4), rs.getBoolean(5), rs.getBoolean(6),
+                            List.of((String[]) array(rs.getArray(7))), List.of((Boolean[]) array(rs.getArray(8)))));
                 }
             }
         }
@@ -209,17 +262,18 @@ final class ScanKeyResolver {
         return a.getArray();
     }
 
-    private static Map<String, String> collations(Connection connection, DiscoveredTable table) throws SQLException {
-        Map<String, String> byColumn = new HashMap<>();
+    private static Map<Long, Map<String, String>> collations(Connection connection, Long[] oids) throws SQLException {
+        Map<Long, Map<String, String>> byTable = new HashMap<>();
         try (PreparedStatement ps = connection.prepareStatement(COLLATIONS)) {
-            ps.setLong(1, table.oid());
+            ps.setArray(1, connection.createArrayOf("int8", oids));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    byColumn.put(rs.getString(1), Sql.identifier(rs.getString(2)) + "." + Sql.identifier(rs.getString(3)));
+                    byTable.computeIfAbsent(rs.getLong(1), k -> new HashMap<>()).put(rs.getString(2),
+                            Sql.identifier(rs.getString(3)) + "." + Sql.identifier(rs.getString(4)));
                 }
             }
         }
-        return byColumn;
+        return byTable;
     }
 
     /**

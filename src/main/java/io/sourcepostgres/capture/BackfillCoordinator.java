@@ -390,10 +390,11 @@ final class BackfillCoordinator {
         pending = null;
         Failpoints.hit(Failpoints.BETWEEN_FENCE_AND_CHUNK_ROWS);
         emitRows(p.stream, p.chunk, p.lowFence, p.readAtMillis);
-        StreamProgress before = checkpoints.state().streams().getOrDefault(p.stream.id, StreamProgress.PENDING);
+        StreamProgress known = checkpoints.progressOf(p.stream.id);
+        StreamProgress before = known != null ? known : StreamProgress.PENDING;
         StreamProgress next = p.chunk.done() ? before.completed()
                 : before.backfilledTo(p.chunk.resumeAfter(), p.stream.rowsDone, p.stream.scanKey);
-        checkpoints.update(checkpoints.state().withStream(p.stream.id, next));
+        checkpoints.progress(p.stream.id, next);
         if (p.chunk.done()) {
             finish(p.stream); // otherwise the stream stays first in the queue for its next chunk
         }

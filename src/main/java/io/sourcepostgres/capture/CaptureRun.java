@@ -78,6 +78,13 @@ public final class CaptureRun {
                 out.streamStatus(s, StreamStatus.STARTED);
             }
             started = true;
+            // Planned before replication starts: with thousands of tables this takes a while, and a walsender
+            // that hears nothing from its client for wal_sender_timeout ends the session.
+            java.util.Set<StreamId> restarted = new java.util.HashSet<>();
+            java.util.Deque<BackfillStream> backfillQueue = backfills(query, captured, state, restarted);
+            for (StreamId s : restarted) {
+                state = state.withStream(s, StreamProgress.PENDING);
+            }
             Path spillDir = Files.createTempDirectory("source-postgres-spill");
             try (ReplicationStream stream = ReplicationStream.start(replication, config.slotName(),
                     state.position(), config.publicationName(), server.versionNum(), config.statusInterval());
@@ -92,11 +99,6 @@ public final class CaptureRun {
                 out.log(LogLevel.INFO, "Streaming slot \"" + config.slotName() + "\" from " + Lsn.format(state.position())
                         + (target == -1 ? " until stopped" : " until " + Lsn.format(target))
                         + " (pgoutput protocol " + stream.protocolVersion() + ")");
-                java.util.Set<StreamId> restarted = new java.util.HashSet<>();
-                java.util.Deque<BackfillStream> backfillQueue = backfills(query, captured, state, restarted);
-                for (StreamId s : restarted) {
-                    state = state.withStream(s, StreamProgress.PENDING);
-                }
                 Checkpoints checkpoints = new Checkpoints(out, state, inputState.isPresent() && state.equals(inputState.get()), config.checkpointInterval());
                 RecentTransactions recent = new RecentTransactions();
                 // Fences and the writers' status go through the query connection (capture thread); chunks are
@@ -124,7 +126,7 @@ public final class CaptureRun {
                     serverShutdown.check();
                     return shutdown.requested();
                 }, liveness::check);
-                out.log(LogLevel.INFO, "Caught up at " + Lsn.format(checkpoints.state().position()) + ": "
+                out.log(LogLevel.INFO, "Caught up at " + Lsn.format(checkpoints.position()) + ": "
                         + capture.changesEmitted() + " changes and " + backfill.rowsEmitted() + " backfilled rows emitted");
             } finally {
                 deleteQuietly(spillDir);
@@ -228,7 +230,8 @@ public final class CaptureRun {
                 done = 0;
             }
             out.estimate(s.id(), Math.max(0, estimate.rows() - done), estimate.bytes());
-            queue.add(new BackfillStream(s.id(), plan, replanner(s, !incremental || generatedReplicated), incremental,
+            queue.add(new BackfillStream(s.id(), plan, target.key().isEmpty() ? null
+                    : replanner(s, target, incremental, !incremental || generatedReplicated), incremental,
                     estimate.rows(), done));
         }
         return queue;
@@ -236,13 +239,16 @@ public final class CaptureRun {
 
     /** Plans the backfill of {@code s} anew from the catalog as it is now: after its table's columns changed. */
     private io.sourcepostgres.backfill.ChunkReader.Replanner replanner(ConfiguredCatalog.ConfiguredStream s,
-            boolean withGenerated) {
+            CapturedStreams.Target target, boolean incremental, boolean withGenerated) {
         return c -> {
             io.sourcepostgres.discovery.DiscoveredTable table = io.sourcepostgres.discovery.TableCatalog
                     .read(c, config.publicationName(), List.of(s.id())).table(s.id())
                     .orElseThrow(() -> ConnectorException.transientError("Table " + s.id() + " disappeared while it "
                             + "was being backfilled (dropped or renamed); the next run reports what to do.", null));
-            return io.sourcepostgres.backfill.BackfillPlan.of(c, table, s.primaryKey(), withGenerated);
+            // The same subset as the first plan: what the publication publishes, and the selected columns.
+            return io.sourcepostgres.backfill.BackfillPlan.of(c, table, s.primaryKey(), withGenerated,
+                    !incremental ? PublishedSubset.ALL : PublishedSubset.of(c, config.publicationName(), s.id(),
+                            table.oid(), table.isPartitioned()), target::emits);
         };
     }
 

@@ -17,7 +17,7 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The replication loop: reads pgoutput messages, writes a RECORD per captured row change in commit order,
- * and a STATE after each commit. The position also advances through WAL that holds nothing captured, by
+ * and a STATE when {@link CheckpointPolicy} says one is due (after each commit while states are small). The position also advances through WAL that holds nothing captured, by
  * the server's keepalives, so the next run lets the server free it.
  *
  * <p>Without tail, the loop ends once the position has reached {@code target} — the server's flushed WAL
@@ -75,7 +75,7 @@ public final class ReplicationCapture {
         this.streamed = streamed;
         this.truncates = truncates;
         this.out = out;
-        this.position = checkpoints.state().position();
+        this.position = checkpoints.position();
     }
 
     public long changesEmitted() {
@@ -284,11 +284,11 @@ public final class ReplicationCapture {
         if (Lsn.compare(lsn, position) > 0) {
             position = lsn;
             toast.passed(position, exactImages);
-            checkpoints.update(checkpoints.state().withPosition(position));
+            checkpoints.advance(position);
             // While states are held, a chunk waits too: its rows and the state recording them go out together,
             // and a change arriving meanwhile removes the chunk's row of its key, as it does before any emit.
             if (!toast.holdsState() && backfill.reached(position)) {
-                checkpoints.emit(); // the chunk's rows are out: record the backfill's progress now
+                checkpoints.backfillProgressed(); // the chunk's rows are out: its progress may make a state due
             }
         }
     }

@@ -42,15 +42,23 @@ final class TableWriters {
 
     /** The writers of {@code table} (and its partitions) that {@code snapshot} saw as running. */
     static TableWriters runningSince(Connection c, DiscoveredTable table, ChunkSnapshot snapshot) {
+        return runningSince(c, List.of(table), snapshot);
+    }
+
+    /** The writers of any of {@code tables} (and their partitions) that {@code snapshot} saw as running. */
+    static TableWriters runningSince(Connection c, List<DiscoveredTable> tables, ChunkSnapshot snapshot) {
         long horizon = StandbyHorizon.of(c, snapshot);
         if (horizon >= 0) {
             return new TableWriters(List.of(), horizon);
         }
         List<Long> oids = new ArrayList<>();
-        oids.add(table.oid());
-        for (Partition p : table.partitions()) {
-            oids.add(p.oid());
+        for (DiscoveredTable table : tables) {
+            oids.add(table.oid());
+            for (Partition p : table.partitions()) {
+                oids.add(p.oid());
+            }
         }
+        DiscoveredTable table = tables.get(0);
         List<Long> writers = new ArrayList<>();
         // Locks are matched by virtual transaction, not pid: a prepared transaction (PREPARE TRANSACTION) holds
         // its locks with no pid at all, and it is a writer like any other until COMMIT PREPARED.
@@ -70,13 +78,14 @@ final class TableWriters {
                     // that started after the snapshot only makes the wait longer, never wrong).
                     long xid32 = rs.getLong(1);
                     long full = snapshot.xmax() + (int) (xid32 - (snapshot.xmax() & 0xFFFFFFFFL));
-                    if (full >= snapshot.xmax() || snapshot.inProgress().contains(full)) {
+                    if ((full >= snapshot.xmax() || snapshot.inProgress().contains(full)) && !writers.contains(full)) {
                         writers.add(full);
                     }
                 }
             }
         } catch (SQLException e) {
-            throw SqlFailures.failure("Reading the writers of " + table.id() + " from pg_locks", e);
+            throw SqlFailures.failure("Reading the writers of " + table.id()
+                    + (tables.size() > 1 ? " and " + (tables.size() - 1) + " more tables" : "") + " from pg_locks", e);
         }
         return new TableWriters(List.copyOf(writers), -1);
     }

@@ -442,7 +442,7 @@ final class TortureVerifier {
         for (JsonNode s : state.at("/global/stream_states")) {
             JsonNode p = s.get("stream_state");
             JsonNode resume = p.get("resume_after");
-            progress.put(s.at("/stream_descriptor/name").asText(), new Progress(p.get("phase").asText(),
+            progress.put(s.at("/stream_descriptor/name").asText(), new Progress(p.path("phase").asText(p.has("resume_after") ? "backfilling" : "active"),
                     resume == null || resume.isNull() ? null : resume.toString(), p.path("rows_done").asLong(0)));
         }
         return progress;
