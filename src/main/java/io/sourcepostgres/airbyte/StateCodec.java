@@ -20,13 +20,8 @@ import java.util.Optional;
  * messages Airbyte sends, one state message, the {@code global} object alone, or an empty object.
  */
 public final class StateCodec {
-    /**
-     * Bumped whenever the meaning or form of the state changes; a state of an unknown version is refused.
-     * Version 2 writes each stream's entry as small as it can be (version 1 named every phase); both are read.
-     */
-    public static final int STATE_VERSION = 2;
-    /** The oldest version still read. */
-    public static final int OLDEST_STATE_VERSION = 1;
+    /** Bumped whenever the meaning of the state changes; a state of another version is refused. */
+    public static final int STATE_VERSION = 1;
 
     private StateCodec() {}
 
@@ -35,20 +30,10 @@ public final class StateCodec {
         return streamStates(state.streams());
     }
 
-    /**
-     * The {@code stream_states} array of these streams' progress, each entry as small as the protocol allows,
-     * since every GLOBAL state repeats every stream: a stream whose backfill is done has an empty
-     * {@code stream_state} ({@code {}}; a null one would mean "reset"), a stream still backfilling has its
-     * {@code resume_after} key and {@code rows_done}, and a stream that has not read a row yet is left out (a
-     * stream missing from the state is backfilled from its first row, which is what it still needs).
-     */
+    /** The {@code stream_states} array of these streams' progress. */
     public static ArrayNode streamStates(Map<StreamId, StreamProgress> progressByStream) {
         ArrayNode streams = Json.MAPPER.createArrayNode();
         for (Map.Entry<StreamId, StreamProgress> e : progressByStream.entrySet()) {
-            StreamProgress p = e.getValue();
-            if (p.phase() == StreamProgress.Phase.PENDING) {
-                continue;
-            }
             ObjectNode entry = streams.addObject();
             ObjectNode descriptor = entry.putObject("stream_descriptor");
             descriptor.put("name", e.getKey().name());
@@ -56,11 +41,13 @@ public final class StateCodec {
                 descriptor.put("namespace", e.getKey().namespace());
             }
             ObjectNode progress = entry.putObject("stream_state");
-            if (p.phase() == StreamProgress.Phase.BACKFILLING) {
+            StreamProgress p = e.getValue();
+            progress.put("phase", p.phase().name().toLowerCase(Locale.ROOT));
+            if (p.resumeAfter() != null) {
                 progress.set("resume_after", p.resumeAfter());
-                if (p.rowsDone() > 0) {
-                    progress.put("rows_done", p.rowsDone());
-                }
+            }
+            if (p.rowsDone() > 0) {
+                progress.put("rows_done", p.rowsDone());
             }
             if (p.scanKey() != null) {
                 progress.set("scan_key", p.scanKey());
@@ -121,9 +108,9 @@ public final class StateCodec {
         if (version == null || !version.isInt()) {
             throw garbage("shared_state has no state_version: it was not written by this connector");
         }
-        if (version.asInt() < OLDEST_STATE_VERSION || version.asInt() > STATE_VERSION) {
+        if (version.asInt() != STATE_VERSION) {
             throw ConnectorException.config("The state was written by a connector with state version " + version.asInt()
-                    + "; this connector reads versions " + OLDEST_STATE_VERSION + " to " + STATE_VERSION + ". Run the connector version that wrote it, "
+                    + "; this connector reads version " + STATE_VERSION + ". Run the connector version that wrote it, "
                     + "or reset the connection to start over with a fresh backfill.");
         }
         long position;
@@ -167,24 +154,16 @@ public final class StateCodec {
         if (!s.isObject()) {
             throw garbage("stream " + id + " has no stream_state object");
         }
-        JsonNode after = s.get("resume_after");
+        String phase = s.path("phase").asText("");
         StreamProgress.Phase p;
-        if (s.has("phase")) { // version 1 names the phase
-            String phase = s.path("phase").asText("");
-            try {
-                p = StreamProgress.Phase.valueOf(phase.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw garbage("stream " + id + " has phase '" + phase + "', not one of pending, backfilling, active");
-            }
-            if (p == StreamProgress.Phase.BACKFILLING && (after == null || !after.isArray())) {
-                throw garbage("stream " + id + " is backfilling but has no resume_after key");
-            }
-        } else if (after == null) {
-            p = StreamProgress.Phase.ACTIVE; // version 2: an entry without a resume key is done backfilling
-        } else if (after.isArray()) {
-            p = StreamProgress.Phase.BACKFILLING;
-        } else {
-            throw garbage("stream " + id + " has a resume_after that is not an array of key values");
+        try {
+            p = StreamProgress.Phase.valueOf(phase.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw garbage("stream " + id + " has phase '" + phase + "', not one of pending, backfilling, active");
+        }
+        JsonNode after = s.get("resume_after");
+        if (p == StreamProgress.Phase.BACKFILLING && (after == null || !after.isArray())) {
+            throw garbage("stream " + id + " is backfilling but has no resume_after key");
         }
         JsonNode scanKey = s.get("scan_key"); // absent from states written before it was recorded
         if (scanKey != null && !scanKey.isNull() && !scanKey.isArray()) {

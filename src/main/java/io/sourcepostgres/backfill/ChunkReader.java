@@ -42,6 +42,7 @@ public final class ChunkReader implements ChunkSource {
     private TableShape shape;
     private ChunkQuery query;
     private long averageRowBytes = -1;
+    private Boolean tableLockAllowed;
 
     /** A reader that fails when the table's columns change under it (no way to plan anew). */
     public ChunkReader(BackfillPlan plan) {
@@ -94,13 +95,16 @@ public final class ChunkReader implements ChunkSource {
                 throw new IllegalStateException("ChunkReader.read needs a connection in autocommit mode: each chunk is "
                         + "read in a transaction of its own");
             }
+            boolean lock = mayLock(connection); // outside the transaction: a query would take its snapshot
             for (int replans = 0; ; replans++) {
                 execute(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
                 // Locked before the snapshot is taken: no ALTER can commit between the check below and the
                 // rows, nor (as a table rewrite does) after the snapshot, which would hide every row from it.
                 boolean fits;
                 try {
-                    execute(connection, "LOCK TABLE ONLY " + plan.table().id().quoted() + " IN ACCESS SHARE MODE");
+                    if (lock) {
+                        execute(connection, "LOCK TABLE ONLY " + plan.table().id().quoted() + " IN ACCESS SHARE MODE");
+                    }
                     fits = TableShape.read(connection, plan.table()).equals(shape);
                 } catch (SQLException | RuntimeException e) {
                     rollback(connection, e);
@@ -276,6 +280,26 @@ public final class ChunkReader implements ChunkSource {
                 throw e;
             }
         }
+    }
+
+    /**
+     * LOCK TABLE needs SELECT on the whole table; a user granted only some columns (Airbyte's column selection)
+     * reads without it: then a column change is still found by the shape check, but a table rewrite that
+     * commits during the chunk's read may hide the rows from it (the README says so). Asked once per reader,
+     * before the chunk's transaction, since a failed LOCK would abort it.
+     */
+    private boolean mayLock(Connection connection) throws SQLException {
+        if (tableLockAllowed == null) {
+            try (java.sql.PreparedStatement ps = connection.prepareStatement(
+                    "SELECT pg_catalog.has_table_privilege(?::oid, 'SELECT')")) {
+                ps.setLong(1, plan.table().oid());
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    tableLockAllowed = rs.getBoolean(1);
+                }
+            }
+        }
+        return tableLockAllowed;
     }
 
     private static void rollback(Connection connection, Exception failure) {

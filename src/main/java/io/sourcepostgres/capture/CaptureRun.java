@@ -219,7 +219,8 @@ public final class CaptureRun {
             io.sourcepostgres.backfill.RowEstimate estimate =
                     io.sourcepostgres.backfill.RowEstimate.of(query, target.table());
             long done = incremental && progress != null ? progress.rowsDone() : 0;
-            Optional<String> keyChanged = incremental && progress != null
+            // A keyless stream resumes by physical location, checked by its own rules (KeylessBackfills).
+            Optional<String> keyChanged = incremental && progress != null && !target.key().isEmpty()
                     && progress.phase() == StreamProgress.Phase.BACKFILLING
                     ? ScanKeyRecord.mismatch(progress, plan) : Optional.empty();
             if (keyChanged.isPresent()) {

@@ -28,6 +28,7 @@ public final class Checkpoints {
     private final CheckpointPolicy policy;
     private final String systemIdentifier;
     private final String slotName;
+    private final int timeline;
     private final TreeMap<StreamId, StreamProgress> streams;
     /** The state once every stream's backfill is done: the size the state grows to. */
     private final long finishedStateBytes;
@@ -62,6 +63,7 @@ public final class Checkpoints {
         this.policy = new CheckpointPolicy(interval);
         this.systemIdentifier = initial.systemIdentifier();
         this.slotName = initial.slotName();
+        this.timeline = initial.timeline();
         this.streams = new TreeMap<>(initial.streams());
         this.position = initial.position();
         this.current = initial;
@@ -80,7 +82,7 @@ public final class Checkpoints {
     /** The progress as a state (made anew only after a change). */
     public CaptureState state() {
         if (current == null) {
-            current = new CaptureState(position, systemIdentifier, slotName, streams);
+            current = new CaptureState(position, systemIdentifier, slotName, timeline, streams);
         }
         return current;
     }

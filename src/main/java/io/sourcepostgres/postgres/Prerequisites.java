@@ -102,7 +102,13 @@ public final class Prerequisites {
         } else {
             problems.addAll(missingPublicationProblems(server, config));
         }
-        problems.addAll(StandbyAndFailover.problems(c, server, config, slot));
+        if (publishedTables) {
+            // Settings that protect a capture against a failover or a standby's catalog cleanup: check fails on
+            // them so that they get fixed, but a read goes on (a promoted standby has no standby of its own yet);
+            // what a read cannot do at all (a failover slot before 17 or on a standby) it refuses when it makes
+            // the slot.
+            problems.addAll(StandbyAndFailover.problems(c, server, config, slot));
+        }
         return new Report(server, slot, publication, problems);
     }
 

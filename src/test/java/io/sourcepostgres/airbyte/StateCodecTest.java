@@ -37,43 +37,22 @@ class StateCodecTest {
         return text.toString();
     }
 
-    /** {@code state} without its pending streams: they are left out of what is written, and read back as missing. */
-    private static CaptureState withoutPending(CaptureState state) {
-        Map<StreamId, StreamProgress> started = new LinkedHashMap<>(state.streams());
-        started.values().removeIf(p -> p.phase() == StreamProgress.Phase.PENDING);
-        return state.withStreams(started);
-    }
-
     @Test
     void whatIsWrittenReadsBackAsTheSameState() throws IOException {
-        CaptureState state = withoutPending(sample());
+        CaptureState state = sample();
         for (CaptureState s : List.of(state, state.withPosition(0x2_0000_0000L), state.withStreams(Map.of()))) {
             assertThat(StateCodec.fromJson(Json.MAPPER.readTree(written(s, 7)))).contains(s);
         }
-        // A pending stream is not written: a stream missing from the state is backfilled from its first row.
-        assertThat(StateCodec.fromJson(Json.MAPPER.readTree(written(sample(), 7)))).contains(state);
     }
 
     @Test
     void theStateIsWrittenExactlyAsDocumented() throws IOException {
-        // Version 2: a finished stream's entry is empty, a backfilling one holds its resume key, a pending one is left out.
-        assertThat(written(sample(), 123)).isEqualTo("{\"type\":\"GLOBAL\",\"global\":{\"shared_state\":{\"state_version\":2,"
-                + "\"position\":\"1/16B3748\",\"system_identifier\":\"7712162267251139603\",\"slot_name\":\"flow_slot\"},"
-                + "\"stream_states\":[{\"stream_descriptor\":{\"name\":\"customers\",\"namespace\":\"public\"},\"stream_state\":{}},"
-                + "{\"stream_descriptor\":{\"name\":\"orders\",\"namespace\":\"public\"},\"stream_state\":{"
-                + "\"resume_after\":[\"Zoë \\\"q\\\"\",null,\"42\"],\"rows_done\":1500}}]},\"sourceStats\":{\"recordCount\":123.0}}");
-    }
-
-    @Test
-    void aVersionOneStateStillReads() throws IOException {
-        // Exactly what the connector wrote before version 2 (every phase named, pending streams listed).
-        JsonNode v1 = Json.MAPPER.readTree("{\"type\":\"GLOBAL\",\"global\":{\"shared_state\":{\"state_version\":1,"
+        assertThat(written(sample(), 123)).isEqualTo("{\"type\":\"GLOBAL\",\"global\":{\"shared_state\":{\"state_version\":1,"
                 + "\"position\":\"1/16B3748\",\"system_identifier\":\"7712162267251139603\",\"slot_name\":\"flow_slot\"},"
                 + "\"stream_states\":[{\"stream_descriptor\":{\"name\":\"bare\"},\"stream_state\":{\"phase\":\"pending\"}},"
                 + "{\"stream_descriptor\":{\"name\":\"customers\",\"namespace\":\"public\"},\"stream_state\":{\"phase\":\"active\"}},"
                 + "{\"stream_descriptor\":{\"name\":\"orders\",\"namespace\":\"public\"},\"stream_state\":{\"phase\":\"backfilling\","
                 + "\"resume_after\":[\"Zoë \\\"q\\\"\",null,\"42\"],\"rows_done\":1500}}]},\"sourceStats\":{\"recordCount\":123.0}}");
-        assertThat(StateCodec.fromJson(v1)).contains(sample());
     }
 
     @Test
@@ -88,7 +67,7 @@ class StateCodecTest {
     @Test
     void everyFormAnOrchestratorPassesBackIsAccepted() throws IOException {
         // Airbyte passes back an array of state messages; others keep one message, or a whole STATE line.
-        CaptureState state = withoutPending(sample());
+        CaptureState state = sample();
         JsonNode body = Json.MAPPER.readTree(written(state, 1));
         JsonNode message = Json.MAPPER.createObjectNode().put("type", "STATE").set("state", body);
         ArrayNode array = Json.MAPPER.createArrayNode().add(body);

@@ -62,7 +62,9 @@ class FailoverSlotIT {
                     + f.slot + "'")).as("a failover slot").isEqualTo("true");
             // Each run confirms the state of the one before, so the slot's restart point moves on the primary (past a
             // record of running transactions) and the standby keeps its copy for good once that copy has caught up.
-            for (int run = 2; !copyCaughtUp(primary, standby, f.slot); run++) {
+            // The standby's slot sync worker naps up to 30 s between rounds when idle, so each run is followed by a
+            // wait for the copy (a condition, bounded) before another run is made.
+            for (int run = 2; !copyCaughtUpWithin(primary, standby, f.slot, 35_000); run++) {
                 assertThat(run).as("the standby keeps a persistent, caught-up copy of the slot within 12 runs: "
                         + "primary " + slotRow(primary, f.slot) + ", standby " + slotRow(standby, f.slot)).isLessThan(12);
                 primary.execute("postgres", "SELECT pg_log_standby_snapshot()");
@@ -117,6 +119,18 @@ class FailoverSlotIT {
     }
 
     /** Whether the standby's copy of the slot will survive a promotion and has the primary's confirmed position. */
+    private static boolean copyCaughtUpWithin(PostgresCluster primary, PostgresCluster standby, String slot, long millis)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        while (!copyCaughtUp(primary, standby, slot)) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(200);
+        }
+        return true;
+    }
+
     private static boolean copyCaughtUp(PostgresCluster primary, PostgresCluster standby, String slot) {
         String confirmed = primary.scalar("postgres", "SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
                 + "WHERE slot_name = '" + slot + "'");

@@ -156,7 +156,7 @@ class TortureIT {
             return true;
         }
         for (JsonNode s : state.at("/global/stream_states")) {
-            if (s.at("/stream_state").has("resume_after")) { // still backfilling
+            if (!"active".equals(s.at("/stream_state/phase").asText())) {
                 return true;
             }
         }
