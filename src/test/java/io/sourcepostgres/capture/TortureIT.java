@@ -70,10 +70,17 @@ class TortureIT {
                     LOCKED_UPDATES, PREPARED, WRITER_PAUSE_MS)) {
                 writers.start(WRITERS, SEED);
                 Thread.sleep(500); // the first run starts among running transactions
+                // Shape changes while the connector runs and writers write: once a third of the kills are done a
+                // column is added (its default on existing rows is in no change record: the check compares the
+                // torture columns), once two thirds are, a column's type changes (a table rewrite). Each waits
+                // for its moment by the kill count, then for the next run to be under way.
+                ShapeChanges shapes = new ShapeChanges(pg, f.database, runs);
+                shapes.start();
                 while (runs.kills < KILLS) {
                     runs.killedRun(f, random, tables.size() * ROWS);
                     assertThat(writers.unexpected).as("writer failures").isEmpty();
                 }
+                shapes.finish();
                 writers.close();
                 System.out.println("TortureIT writers: " + writers.summary());
                 assertThat(writers.unexpected).as("writer failures").isEmpty();
@@ -93,9 +100,57 @@ class TortureIT {
         }
     }
 
+    /** ALTER TABLE while the capture runs: an added column on t_int, then a type change on t_uuid. */
+    private static final class ShapeChanges extends Thread {
+        private static final List<String> STATEMENTS = List.of(
+                "ALTER TABLE t_int ADD COLUMN extra int DEFAULT 7",
+                "ALTER TABLE t_uuid ALTER COLUMN x TYPE numeric");
+        private final PostgresCluster pg;
+        private final String database;
+        private final Runs runs;
+        private volatile Throwable failure;
+        private volatile int done;
+
+        ShapeChanges(PostgresCluster pg, String database, Runs runs) {
+            super("torture-shape-changes");
+            setDaemon(true);
+            this.pg = pg;
+            this.database = database;
+            this.runs = runs;
+        }
+
+        @Override
+        public void run() {
+            try (java.sql.Connection c = pg.connect(database); java.sql.Statement st = c.createStatement()) {
+                st.execute("SET lock_timeout = '60s'");
+                for (int i = 0; i < STATEMENTS.size(); i++) {
+                    int moment = (i + 1) * KILLS / (STATEMENTS.size() + 1);
+                    synchronized (runs) {
+                        while (runs.kills < moment || !runs.running) {
+                            runs.wait();
+                        }
+                    }
+                    st.execute(STATEMENTS.get(i));
+                    done = i + 1;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Throwable e) {
+                failure = e;
+            }
+        }
+
+        void finish() throws InterruptedException {
+            join(120_000);
+            assertThat(failure).as("shape changes").isNull();
+            assertThat(done).as("shape changes made while the capture ran").isEqualTo(STATEMENTS.size());
+        }
+    }
+
     /** The runs so far as the orchestrator kept them, and the state it carries from one to the next. */
     private static final class Runs {
         final List<TortureVerifier.KeptRun> kept = new ArrayList<>();
+        volatile boolean running;
         int kills;
         int killsMidBackfill;
         JsonNode state;
@@ -116,7 +171,18 @@ class TortureIT {
             // A chunk size of its own per run (a configuration change between runs is allowed).
             f.config().put("backfill_chunk_size", CHUNK_SIZE / 2 + random.nextInt(CHUNK_SIZE + 1));
             f.setState(state);
-            LaunchedCapture.Result result = LaunchedCapture.run(f.args(), plan);
+            synchronized (this) {
+                running = true;
+                notifyAll();
+            }
+            LaunchedCapture.Result result;
+            try {
+                result = LaunchedCapture.run(f.args(), plan);
+            } finally {
+                synchronized (this) {
+                    running = false;
+                }
+            }
             assertThat(result.errors()).as("run %d failed: %s", number, result.stderr()).isEmpty();
             if (!result.killed()) {
                 assertThat(result.exitCode()).as("run %d ended by itself: %s", number, result.stderr()).isZero();
@@ -128,7 +194,10 @@ class TortureIT {
                 state = result.lastState();
             }
             if (result.killed()) {
-                kills++;
+                synchronized (this) {
+                    kills++;
+                    notifyAll();
+                }
                 killsMidBackfill += midBackfill ? 1 : 0;
             }
             System.out.printf("TortureIT run %d (chunk %d%s): %s, %s after %d ms, %d messages, %d kept%s%n", number,
