@@ -55,18 +55,18 @@ public final class UnchangedToastValues {
             } else if (newTuple.isUnchangedToast(i)) {
                 if (oldTuple != null && i < oldTuple.size() && (oldTuple.kind(i) == TupleData.TEXT || oldTuple.kind(i) == TupleData.BINARY)) {
                     kinds[i] = oldTuple.kind(i);
-                    values[i] = slice(oldTuple, i);
+                    values[i] = oldTuple.bytes(i);
                 } else {
                     missing.add(i);
                 }
             } else if (kinds[i] == TupleData.TEXT || kinds[i] == TupleData.BINARY) {
-                values[i] = slice(newTuple, i);
+                values[i] = newTuple.bytes(i);
             }
         }
         if (!missing.isEmpty()) {
             fetch(table, newTuple, missing, kinds, values, unrecoverable);
         }
-        return assemble(kinds, values);
+        return TupleData.of(kinds, values);
     }
 
     private void fetch(CapturedTable table, TupleData newTuple, List<Integer> missing, byte[] kinds, byte[][] values,
@@ -125,29 +125,5 @@ public final class UnchangedToastValues {
             kinds[i] = TupleData.NULL;
             unrecoverable.add(columns.get(i).name());
         }
-    }
-
-    private static byte[] slice(TupleData t, int i) {
-        return java.util.Arrays.copyOfRange(t.buffer(), t.offset(i), t.offset(i) + t.length(i));
-    }
-
-    private static TupleData assemble(byte[] kinds, byte[][] values) {
-        int total = 0;
-        for (byte[] v : values) {
-            total += v == null ? 0 : v.length;
-        }
-        byte[] buf = new byte[total];
-        int[] offsets = new int[kinds.length];
-        int[] lengths = new int[kinds.length];
-        int pos = 0;
-        for (int i = 0; i < kinds.length; i++) {
-            if (values[i] != null) {
-                System.arraycopy(values[i], 0, buf, pos, values[i].length);
-                offsets[i] = pos;
-                lengths[i] = values[i].length;
-                pos += values[i].length;
-            }
-        }
-        return new TupleData(buf, kinds, offsets, lengths);
     }
 }

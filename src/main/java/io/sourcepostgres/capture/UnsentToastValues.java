@@ -112,10 +112,10 @@ public final class UnsentToastValues {
             }
             kinds[i] = from.kind(i);
             if (kinds[i] == TupleData.TEXT || kinds[i] == TupleData.BINARY) {
-                values[i] = java.util.Arrays.copyOfRange(from.buffer(), from.offset(i), from.offset(i) + from.length(i));
+                values[i] = from.bytes(i);
             }
         }
-        return assemble(kinds, values);
+        return TupleData.of(kinds, values);
     }
 
     /**
@@ -139,10 +139,10 @@ public final class UnsentToastValues {
             if (kinds[i] == TupleData.UNCHANGED_TOAST && i < columns.size() && !columns.get(i).emitted()) {
                 kinds[i] = TupleData.NULL;
             } else if (kinds[i] == TupleData.TEXT || kinds[i] == TupleData.BINARY) {
-                values[i] = java.util.Arrays.copyOfRange(row.buffer(), row.offset(i), row.offset(i) + row.length(i));
+                values[i] = row.bytes(i);
             }
         }
-        return assemble(kinds, values);
+        return TupleData.of(kinds, values);
     }
 
     /** Holds an update with unsent values (the row, completed from its old tuple) to its transaction's commit. */
@@ -393,7 +393,7 @@ public final class UnsentToastValues {
         for (int i = 0; i < n; i++) {
             kinds[i] = row.kind(i);
             if (kinds[i] == TupleData.TEXT || kinds[i] == TupleData.BINARY) {
-                bytes[i] = java.util.Arrays.copyOfRange(row.buffer(), row.offset(i), row.offset(i) + row.length(i));
+                bytes[i] = row.bytes(i);
             }
         }
         for (int m = 0; m < columns.size(); m++) {
@@ -407,26 +407,6 @@ public final class UnsentToastValues {
                 }
             }
         }
-        return assemble(kinds, bytes);
-    }
-
-    private static TupleData assemble(byte[] kinds, byte[][] values) {
-        int total = 0;
-        for (byte[] v : values) {
-            total += v == null ? 0 : v.length;
-        }
-        byte[] buf = new byte[total];
-        int[] offsets = new int[kinds.length];
-        int[] lengths = new int[kinds.length];
-        int pos = 0;
-        for (int i = 0; i < kinds.length; i++) {
-            if (values[i] != null) {
-                System.arraycopy(values[i], 0, buf, pos, values[i].length);
-                offsets[i] = pos;
-                lengths[i] = values[i].length;
-                pos += values[i].length;
-            }
-        }
-        return new TupleData(buf, kinds, offsets, lengths);
+        return TupleData.of(kinds, bytes);
     }
 }

@@ -63,6 +63,32 @@ public final class TupleData {
         return k == TEXT || k == BINARY ? new String(buffer, offsets[column], lengths[column], StandardCharsets.UTF_8) : null;
     }
 
+    /** A copy of one column's value bytes. */
+    public byte[] bytes(int column) {
+        return java.util.Arrays.copyOfRange(buffer, offsets[column], offsets[column] + lengths[column]);
+    }
+
+    /** A tuple of these kinds and values (null for a column without bytes), laid out in one buffer. */
+    public static TupleData of(byte[] kinds, byte[][] values) {
+        int total = 0;
+        for (byte[] v : values) {
+            total += v == null ? 0 : v.length;
+        }
+        byte[] buf = new byte[total];
+        int[] offsets = new int[kinds.length];
+        int[] lengths = new int[kinds.length];
+        int pos = 0;
+        for (int i = 0; i < kinds.length; i++) {
+            if (values[i] != null) {
+                System.arraycopy(values[i], 0, buf, pos, values[i].length);
+                offsets[i] = pos;
+                lengths[i] = values[i].length;
+                pos += values[i].length;
+            }
+        }
+        return new TupleData(buf, kinds, offsets, lengths);
+    }
+
     /** A copy that owns its bytes, for tuples held past the life of the receive buffer. */
     public TupleData copy() {
         int total = 0;
