@@ -1,10 +1,8 @@
 package io.sourcepostgres.capture;
 
-import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.StreamId;
 import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.pgoutput.TupleData;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -265,7 +263,7 @@ public final class UnsentToastValues {
         List<Integer> columns = List.copyOf(unsentColumns);
         int[] keys = table.keyIndexes();
         String sql = sqlByShape.computeIfAbsent(table.id() + "|" + columns + "|" + table.shape(), s -> sql(table, columns));
-        Map<String, String[]> found = new HashMap<>();
+        Map<String, byte[][]> found = new HashMap<>();
         Map<String, Long> xmins = new HashMap<>();
         long passAt = 0;
         try (PreparedStatement ps = query.prepareStatement(sql)) {
@@ -287,9 +285,10 @@ public final class UnsentToastValues {
                     for (int k = 0; k < keys.length; k++) {
                         appendKeyPart(key, rs.getString(3 + k));
                     }
-                    String[] values = new String[columns.size()];
+                    // The text as the server sent it, UTF-8: no decoding to a String and back.
+                    byte[][] values = new byte[columns.size()][];
                     for (int m = 0; m < columns.size(); m++) {
-                        values[m] = rs.getString(3 + keys.length + m);
+                        values[m] = rs.getBytes(3 + keys.length + m);
                     }
                     found.put(key.toString(), values);
                     xmins.put(key.toString(), Long.parseLong(rs.getString(2)));
@@ -300,7 +299,7 @@ public final class UnsentToastValues {
                     + " updated rows of " + table.id(), e);
         }
         for (Held h : batch) {
-            String[] values = found.get(h.key());
+            byte[][] values = found.get(h.key());
             if (values == null) {
                 waitFor(h.table(), h.key(), new Waiting(null, passAt));
                 continue;
@@ -386,7 +385,7 @@ public final class UnsentToastValues {
         }
     }
 
-    private static TupleData fill(TupleData row, List<Integer> columns, String[] values) {
+    private static TupleData fill(TupleData row, List<Integer> columns, byte[][] values) {
         int n = row.size();
         byte[][] bytes = new byte[n][];
         byte[] kinds = new byte[n];
@@ -403,7 +402,7 @@ public final class UnsentToastValues {
                     kinds[i] = TupleData.NULL;
                 } else {
                     kinds[i] = TupleData.TEXT;
-                    bytes[i] = values[m].getBytes(StandardCharsets.UTF_8);
+                    bytes[i] = values[m];
                 }
             }
         }
