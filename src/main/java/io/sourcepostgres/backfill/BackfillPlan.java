@@ -91,14 +91,6 @@ public record BackfillPlan(
         return ScanKeyResolver.resolve(connection, table, primaryKey, withGenerated, published, selected);
     }
 
-    /** What {@link #ofAll} plans: a table, the catalog's key override (empty for none), and generated columns. */
-    public record Request(DiscoveredTable table, List<String> catalogKey, boolean withGenerated) {}
-
-    /** As {@link #of(Connection, DiscoveredTable, List, boolean)} for many tables, with a few queries in all. */
-    public static List<BackfillPlan> ofAll(Connection connection, List<Request> requests) {
-        return ScanKeyResolver.resolveAll(connection, requests);
-    }
-
     /** The key columns' positions in a chunk row, in key order: what {@link RowKey#of} takes for a chunk row. */
     public int[] keyPositions() {
         return key.stream().mapToInt(ScanKeyColumn::position).toArray();

@@ -145,60 +145,6 @@ public final class ChunkReader implements ChunkSource {
         }
     }
 
-    /**
-     * Reads the next chunk of several tables in one repeatable-read transaction, so in one snapshot, one after
-     * the other, together at most {@code maxRows} rows and about {@code maxBytes} bytes: with many small
-     * tables, a transaction (and a fence, see the capture) per table would cost more round trips than rows.
-     * Stops after the first chunk that does not finish its table. Each chunk is as {@link #read} would
-     * return it; all share one {@link Chunk#snapshot()}.
-     *
-     * @param resumes per reader, as {@link #read} takes it
-     */
-    public static List<Chunk> readTogether(Connection connection, List<ChunkReader> readers, List<JsonNode> resumes,
-            int maxRows, long maxBytes) {
-        List<Chunk> chunks = new ArrayList<>();
-        ChunkReader current = readers.get(0);
-        try {
-            if (!connection.getAutoCommit()) {
-                throw new IllegalStateException("ChunkReader.readTogether needs a connection in autocommit mode");
-            }
-            execute(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-            try {
-                ChunkSnapshot snapshot = null;
-                int rowsLeft = maxRows;
-                long bytesLeft = maxBytes;
-                for (int i = 0; i < readers.size() && rowsLeft > 0 && bytesLeft > 0; i++) {
-                    current = readers.get(i);
-                    List<String> resume = ResumeValues.of(current.plan, resumes.get(i));
-                    int limit = current.averageRowBytes <= 0 ? rowsLeft
-                            : (int) Math.max(1, Math.min(rowsLeft, (bytesLeft - bytesLeft / 10) / current.averageRowBytes));
-                    Chunk chunk = current.readInTransaction(connection, resume, limit, bytesLeft, snapshot);
-                    snapshot = chunk.snapshot();
-                    if (chunk.rowsRead() > 0) {
-                        current.averageRowBytes = Math.max(1, chunk.bytes() / chunk.rowsRead());
-                    }
-                    chunks.add(chunk);
-                    if (!chunk.done()) {
-                        break; // a cut COPY may have ended the transaction; the table goes on in the next read
-                    }
-                    rowsLeft -= chunk.rowsRead();
-                    bytesLeft -= chunk.bytes();
-                }
-            } catch (SQLException | RuntimeException e) {
-                try {
-                    execute(connection, "ROLLBACK");
-                } catch (SQLException suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-                throw e;
-            }
-            execute(connection, "ROLLBACK");
-            return chunks;
-        } catch (SQLException e) {
-            throw failure("Reading a backfill chunk of table " + current.plan.table().id(), e);
-        }
-    }
-
     private Chunk readInTransaction(Connection connection, List<String> resume, int limit, long maxBytes)
             throws SQLException {
         return readInTransaction(connection, resume, limit, maxBytes, null);

@@ -201,6 +201,16 @@ public final class CaptureRun {
         // column only when pgoutput sends it. A full-refresh stream is only ever backfilled and keeps them all.
         boolean generatedReplicated = io.sourcepostgres.postgres.Publications.publishesGeneratedColumns(query,
                 config.publicationName());
+        // Row estimates of all tables to read with a few catalog queries, not a planner round trip per table.
+        List<io.sourcepostgres.discovery.DiscoveredTable> toEstimate = new java.util.ArrayList<>();
+        for (ConfiguredCatalog.ConfiguredStream s : catalog.streams()) {
+            StreamProgress progress = state.streams().get(s.id());
+            if (s.syncMode() != ConfiguredCatalog.SyncMode.INCREMENTAL || progress == null || !progress.isActive()) {
+                toEstimate.add(captured.targets().get(s.id()).table());
+            }
+        }
+        Map<Long, io.sourcepostgres.backfill.RowEstimate> estimates =
+                io.sourcepostgres.backfill.RowEstimate.ofAll(query, toEstimate);
         for (ConfiguredCatalog.ConfiguredStream s : catalog.streams()) {
             boolean incremental = s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL;
             StreamProgress progress = state.streams().get(s.id());
@@ -216,8 +226,8 @@ public final class CaptureRun {
                             !incremental || generatedReplicated, !incremental ? PublishedSubset.ALL
                                     : PublishedSubset.of(query, config.publicationName(), s.id(), target.table().oid(),
                                             target.table().isPartitioned()), target::emits);
-            io.sourcepostgres.backfill.RowEstimate estimate =
-                    io.sourcepostgres.backfill.RowEstimate.of(query, target.table());
+            io.sourcepostgres.backfill.RowEstimate estimate = estimates.containsKey(target.table().oid())
+                    ? estimates.get(target.table().oid()) : io.sourcepostgres.backfill.RowEstimate.of(query, target.table());
             long done = incremental && progress != null ? progress.rowsDone() : 0;
             // A keyless stream resumes by physical location, checked by its own rules (KeylessBackfills).
             Optional<String> keyChanged = incremental && progress != null && !target.key().isEmpty()
