@@ -205,8 +205,10 @@ class SshTunnelIT {
             try (MixedWorkload.Writers writers = workload.startWriters(2, 32, 2)) {
                 f.config().put("tail", true);
                 try (ConnectorProcess p = orchestrator.start()) {
-                    p.await(m -> m.path("type").asText().equals("RECORD"), RUN_TIMEOUT, "RECORD");
-                    Thread.sleep(500); // changes are flowing through the tunnel
+                    // Cut once the writers' changes are flowing through the tunnel: a good number of records out.
+                    java.util.concurrent.atomic.AtomicInteger records = new java.util.concurrent.atomic.AtomicInteger();
+                    p.await(m -> m.path("type").asText().equals("RECORD") && records.incrementAndGet() >= 20,
+                            RUN_TIMEOUT, "20 RECORDs");
                     bastion.cutAll();
                     ConnectorRun failed = p.finish(Duration.ofSeconds(90));
                     assertThat(failed.exitCode()).as(failed.toString()).isNotZero();
