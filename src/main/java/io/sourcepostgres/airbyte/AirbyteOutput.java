@@ -105,20 +105,18 @@ public final class AirbyteOutput implements StateSink, LogSink, AutoCloseable {
     // ---- state ---------------------------------------------------------------------------------------
 
     /**
-     * Writes a STATE message for {@code state}, without building a tree; {@code streamStatesJson} is its
-     * {@code stream_states} array, encoded ({@link StateCodec#streamStates}). It is not flushed here: the
-     * capture flushes whenever replication goes idle (so a state never waits behind a quiet stream) and at
-     * most a millisecond after a commit while it stays busy; one write per small transaction would cost more
-     * than the transaction.
+     * Writes a STATE message without building a tree. It is not flushed here: the capture flushes whenever
+     * replication goes idle (so a state never waits behind a quiet stream) and at most a millisecond after a
+     * commit while it stays busy; one write per small transaction would cost more than the transaction.
      */
     @Override
-    public synchronized void state(io.sourcepostgres.capture.CaptureState state, String streamStatesJson, long recordCount) {
+    public synchronized void state(GlobalState state) {
         try {
             gen = line.begin();
             gen.writeStartObject();
             gen.writeStringField("type", "STATE");
             gen.writeFieldName("state");
-            StateCodec.writeMessage(gen, state, streamStatesJson, recordCount);
+            writeGlobalState(gen, state);
             gen.writeEndObject();
             gen.writeRaw('\n');
         } catch (IOException | RuntimeException e) {
@@ -130,6 +128,31 @@ public final class AirbyteOutput implements StateSink, LogSink, AutoCloseable {
         if (Failpoints.isOn(Failpoints.AFTER_STATE_WRITTEN)) {
             flush(); // only under that test: the point is a state on stdout with nothing after it
         }
+    }
+
+    private static void writeGlobalState(JsonGenerator g, GlobalState state) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("type", "GLOBAL");
+        g.writeFieldName("global");
+        g.writeStartObject();
+        g.writeFieldName("shared_state");
+        g.writeStartObject();
+        g.writeNumberField("state_version", state.stateVersion());
+        g.writeStringField("position", state.position());
+        g.writeStringField("system_identifier", state.systemIdentifier());
+        g.writeStringField("slot_name", state.slotName());
+        if (state.timeline() > 0) {
+            g.writeNumberField("timeline", state.timeline());
+        }
+        g.writeEndObject();
+        g.writeFieldName("stream_states");
+        g.writeRawValue(state.streamStatesJson());
+        g.writeEndObject();
+        g.writeFieldName("sourceStats");
+        g.writeStartObject();
+        g.writeNumberField("recordCount", (double) state.recordCount());
+        g.writeEndObject();
+        g.writeEndObject();
     }
 
     // ---- everything else -----------------------------------------------------------------------------

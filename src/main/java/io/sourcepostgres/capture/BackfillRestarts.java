@@ -1,5 +1,10 @@
 package io.sourcepostgres.capture;
 
+import io.sourcepostgres.backfill.BackfillCoordinator;
+import io.sourcepostgres.backfill.BackfillStream;
+import io.sourcepostgres.state.Checkpoints;
+import io.sourcepostgres.state.StreamProgress;
+import io.sourcepostgres.streams.CapturedStreams;
 import io.sourcepostgres.airbyte.AirbyteOutput;
 import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.LogLevel;

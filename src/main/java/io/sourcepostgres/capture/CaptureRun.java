@@ -1,5 +1,22 @@
 package io.sourcepostgres.capture;
 
+import io.sourcepostgres.backfill.BackfillCoordinator;
+import io.sourcepostgres.backfill.BackfillStream;
+import io.sourcepostgres.backfill.ChunkReadAhead;
+import io.sourcepostgres.backfill.KeylessBackfills;
+import io.sourcepostgres.backfill.RecentTransactions;
+import io.sourcepostgres.backfill.ScanKeyRecord;
+import io.sourcepostgres.backfill.WalFence;
+import io.sourcepostgres.replication.MissingSlot;
+import io.sourcepostgres.replication.RelationCache;
+import io.sourcepostgres.replication.SlotAndPublication;
+import io.sourcepostgres.state.CaptureState;
+import io.sourcepostgres.state.Checkpoints;
+import io.sourcepostgres.state.HistoryCheck;
+import io.sourcepostgres.state.StateValidation;
+import io.sourcepostgres.state.StreamProgress;
+import io.sourcepostgres.streams.CapturedStreams;
+import io.sourcepostgres.streams.ChangeRecordWriter;
 import io.sourcepostgres.airbyte.AirbyteOutput;
 import io.sourcepostgres.airbyte.ConfiguredCatalog;
 import io.sourcepostgres.airbyte.ConnectorException;
@@ -9,6 +26,7 @@ import io.sourcepostgres.airbyte.StreamStatus;
 import io.sourcepostgres.config.ConnectorConfig;
 import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.postgres.PgConnections;
+import io.sourcepostgres.postgres.ReplicationSlot;
 import io.sourcepostgres.postgres.PublishedSubset;
 import io.sourcepostgres.postgres.QueryNetworkTimeout;
 import io.sourcepostgres.postgres.SqlFailures;
@@ -55,7 +73,7 @@ public final class CaptureRun {
         try (Connection query = connections.openQuery(); Connection backfillConnection = connections.openQuery()) {
             ServerInfo server = ServerInfo.read(query);
             MissingSlot.refuseIfGone(query, config.slotName(), inputState, catalog); // before a new slot is made
-            Prepared prepared = SlotAndPublication.prepare(query, config, server, out);
+            ReplicationSlot prepared = SlotAndPublication.prepare(query, config, server, out);
             CapturedStreams captured = CapturedStreams.resolve(query, config, catalog, out);
 
             // Opened before the state is checked: its walsender tells where this server's history stands.
@@ -111,7 +129,7 @@ public final class CaptureRun {
                 RelationCache relations = new RelationCache(captured::targetOf,
                         new io.sourcepostgres.discovery.CatalogTypeLookup(query), out,
                         new RelationWatch(state, membership, restarts, config.publicationName(), out)::onRelation);
-                ReplicationCapture capture = new ReplicationCapture(stream, relations, new ChangeRecordWriter(out),
+                CaptureLoop capture = new CaptureLoop(stream, relations, new ChangeRecordWriter(out),
                         checkpoints, streamed, new TruncateHandler(out, config.truncateHandling(), restarts::restart,
                                 new TruncateTriggers(query)::deletesFirst),
                         new UnchangedToastValues(query), new UnsentToastValues(query), backfill, recent, out);
@@ -164,8 +182,8 @@ public final class CaptureRun {
         return c;
     }
 
-    private CaptureState startState(ServerInfo server, Prepared prepared, PgConnection replication) throws SQLException {
-        long slotPosition = prepared.slot().confirmedFlushLsn().asLong();
+    private CaptureState startState(ServerInfo server, ReplicationSlot prepared, PgConnection replication) throws SQLException {
+        long slotPosition = prepared.confirmedFlushLsn().asLong();
         io.sourcepostgres.postgres.ServerHistory history = io.sourcepostgres.postgres.ServerHistory.identify(replication);
         Map<StreamId, StreamProgress> progress = new LinkedHashMap<>();
         if (inputState.isPresent()) {
@@ -271,6 +289,4 @@ public final class CaptureRun {
         }
     }
 
-    /** The slot and publication as prepared for this run. */
-    record Prepared(io.sourcepostgres.postgres.ReplicationSlot slot) {}
 }

@@ -1,5 +1,8 @@
 package io.sourcepostgres.capture;
 
+import io.sourcepostgres.state.CaptureState;
+import io.sourcepostgres.state.StreamProgress;
+import io.sourcepostgres.streams.CapturedStreams;
 import io.sourcepostgres.airbyte.AirbyteOutput;
 import io.sourcepostgres.airbyte.LogLevel;
 import io.sourcepostgres.airbyte.StreamId;

@@ -1,7 +1,10 @@
 package io.sourcepostgres.capture;
 
+import io.sourcepostgres.replication.RelationCache;
+import io.sourcepostgres.streams.CapturedTable;
 import io.sourcepostgres.airbyte.LogSink;
 import io.sourcepostgres.airbyte.LogLevel;
+import io.sourcepostgres.config.TruncateHandling;
 import io.sourcepostgres.airbyte.StreamId;
 import io.sourcepostgres.pgoutput.PgOutputMessage;
 import java.util.ArrayList;
@@ -18,28 +21,20 @@ import java.util.function.Consumer;
  * destination that clears a stream when it is refreshed can be brought back exactly.
  */
 public final class TruncateHandler {
-    /** What to do besides warning. */
-    public enum Mode {
-        /** Only warn: the destination keeps the removed rows (the connector's behaviour before the option). */
-        WARN,
-        /** Warn and start the truncated streams' backfills over. */
-        REBACKFILL
-    }
-
     private final LogSink out;
-    private final Mode mode;
+    private final TruncateHandling mode;
     private final Consumer<StreamId> restart;
     private final java.util.function.IntPredicate deletedFirst;
 
     public TruncateHandler(LogSink out) {
-        this(out, Mode.WARN, s -> { }, relid -> false);
+        this(out, TruncateHandling.WARN, s -> { }, relid -> false);
     }
 
     /**
      * @param restart starts a stream's backfill over ({@link BackfillRestarts})
      * @param deletedFirst whether a relation's rows were deleted before its truncate ({@link TruncateTriggers})
      */
-    TruncateHandler(LogSink out, Mode mode, Consumer<StreamId> restart, java.util.function.IntPredicate deletedFirst) {
+    TruncateHandler(LogSink out, TruncateHandling mode, Consumer<StreamId> restart, java.util.function.IntPredicate deletedFirst) {
         this.out = out;
         this.mode = mode;
         this.restart = restart;
@@ -75,7 +70,7 @@ public final class TruncateHandler {
         String where = "TRUNCATE of " + tables + " committed at " + commitTime + " (LSN "
                 + io.sourcepostgres.pgoutput.Lsn.format(lsn) + "): the removed rows are not in the WAL, so no delete "
                 + "records are emitted for them and the destination keeps them.";
-        if (mode == Mode.WARN) {
+        if (mode == TruncateHandling.WARN) {
             out.log(LogLevel.WARN, where + " To resynchronise, clear these streams in the destination (Airbyte: refresh "
                     + "them and remove their records), or make truncates deletes (see the README's TRUNCATE section).");
             return;

@@ -1,5 +1,6 @@
 package io.sourcepostgres.capture;
 
+import io.sourcepostgres.streams.CapturedTable;
 import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.pgoutput.TupleData;
 

@@ -1,5 +1,7 @@
 package io.sourcepostgres.capture;
 
+import io.sourcepostgres.streams.CapturedColumn;
+import io.sourcepostgres.streams.CapturedTable;
 import io.sourcepostgres.airbyte.StreamId;
 import io.sourcepostgres.pgoutput.TupleData;
 import io.sourcepostgres.postgres.SqlFailures;

@@ -2,9 +2,9 @@ package io.sourcepostgres.cli;
 
 import io.sourcepostgres.airbyte.AirbyteOutput;
 import io.sourcepostgres.airbyte.ConfiguredCatalog;
-import io.sourcepostgres.airbyte.StateCodec;
+import io.sourcepostgres.state.StateCodec;
 import io.sourcepostgres.capture.CaptureRun;
-import io.sourcepostgres.capture.CaptureState;
+import io.sourcepostgres.state.CaptureState;
 import io.sourcepostgres.capture.ShutdownSignal;
 import io.sourcepostgres.config.ConnectorConfig;
 import io.sourcepostgres.config.InputFiles;

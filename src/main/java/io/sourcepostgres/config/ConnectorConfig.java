@@ -32,7 +32,7 @@ public record ConnectorConfig(
         List<String> schemas,
         SshTunnelSettings tunnel,
         boolean slotFailover,
-        io.sourcepostgres.capture.TruncateHandler.Mode truncateHandling) {
+        TruncateHandling truncateHandling) {
 
     public static ConnectorConfig from(JsonNode json) {
         Spec.validate(json);
@@ -68,7 +68,7 @@ public record ConnectorConfig(
                 schemas(json),
                 SshTunnelSettings.from(json.get("tunnel_method")),
                 bool(json, "slot_failover"),
-                io.sourcepostgres.capture.TruncateHandler.Mode.valueOf(
+                TruncateHandling.valueOf(
                         text(json, "truncate_handling").toUpperCase(java.util.Locale.ROOT)));
     }
 

@@ -3,7 +3,6 @@ package io.sourcepostgres.airbyte;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sourcepostgres.capture.CaptureState;
 import io.sourcepostgres.testing.ProtocolValidator;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -48,7 +47,7 @@ class AirbyteOutputTest {
             record(out, plain, 1001, 3, List.of());
             out.log(LogLevel.INFO, "between records");
             record(out, hostile, 1001, 4, List.of(MetaChange.nulledUnrepresentable("v\"al")));
-            out.state(new CaptureState(42, "7712162267251139603", "slot", Map.of()), "[]", 4);
+            out.state(new GlobalState(1, "0/2A", "7712162267251139603", "slot", 0, "[]", 4));
             record(out, noNamespace, 1002, 5, List.of(MetaChange.nulledUnrepresentable("a"),
                     new MetaChange("b", "NULLED", "SOURCE_RETRIEVAL_ERROR")));
             record(out, plain, 1002, 6, List.of());

@@ -1,9 +1,10 @@
 package io.sourcepostgres.airbyte;
 
+import io.sourcepostgres.state.StateCodec;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sourcepostgres.capture.CaptureState;
-import io.sourcepostgres.capture.StreamProgress;
+import io.sourcepostgres.state.CaptureState;
+import io.sourcepostgres.state.StreamProgress;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

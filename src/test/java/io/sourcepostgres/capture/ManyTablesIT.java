@@ -1,5 +1,6 @@
 package io.sourcepostgres.capture;
 
+import io.sourcepostgres.state.CheckpointPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

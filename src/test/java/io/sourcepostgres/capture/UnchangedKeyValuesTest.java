@@ -1,5 +1,7 @@
 package io.sourcepostgres.capture;
 
+import io.sourcepostgres.streams.CapturedColumn;
+import io.sourcepostgres.streams.CapturedTable;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

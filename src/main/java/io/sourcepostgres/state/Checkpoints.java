@@ -1,0 +1,217 @@
+package io.sourcepostgres.state;
+
+import io.sourcepostgres.airbyte.StateSink;
+import io.sourcepostgres.airbyte.Json;
+import io.sourcepostgres.airbyte.StreamId;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Holds the capture's progress and emits it as STATE when {@link CheckpointPolicy} says one is due. A state is
+ * only ever emitted at a transaction boundary (the callers guarantee that), and never twice the same: one is
+ * emitted only when the position or a stream's progress moved since the last.
+ *
+ * <p>The progress is kept in place (a position and a map of the streams) rather than as a new
+ * {@link CaptureState} per change: with thousands of streams, a copy of the map per backfill chunk would cost
+ * more than the chunk. A {@link CaptureState} is made when asked for, and encoded only when emitted.
+ */
+public final class Checkpoints {
+    /** Bytes of one stream's entry besides its name and namespace, as {@link StateCodec} writes a finished one. */
+    private static final int ENTRY_OVERHEAD_BYTES = 64;
+    /** The state message around {@code stream_states}. */
+    private static final int MESSAGE_OVERHEAD_BYTES = 256;
+
+    private final StateSink out;
+    private final java.util.function.LongSupplier clock;
+    private final CheckpointPolicy policy;
+    private final String systemIdentifier;
+    private final String slotName;
+    private final int timeline;
+    private final TreeMap<StreamId, StreamProgress> streams;
+    /** The state once every stream's backfill is done: the size the state grows to. */
+    private final long finishedStateBytes;
+    private long position;
+    private CaptureState current; // made from position and streams when asked for; null after a change
+    private boolean positionMoved; // since the last state emitted (or the state known downstream)
+    private boolean progressMoved;
+    private boolean emittedOrKnown;
+    private String encodedStreamStates; // of the streams as they were when last encoded; null after a change
+    private long encodedStateBytes;
+    private long recordsSinceState;
+    private long bytesAtLastState;
+    private java.util.function.BooleanSupplier held = () -> false;
+    private long lastEmitNanos;
+    private long statesEmitted;
+
+    /**
+     * @param initial the state the run starts from
+     * @param initialKnownDownstream whether the orchestrator already holds {@code initial} (it passed it in),
+     *     so that it need not be emitted again unless something changes
+     * @param interval {@code checkpoint_interval_ms}: zero for the adaptive policy
+     */
+    public Checkpoints(StateSink out, CaptureState initial, boolean initialKnownDownstream, Duration interval) {
+        this(out, initial, initialKnownDownstream, interval, System::nanoTime);
+    }
+
+    /** As above, with the clock the policy's time rules read (a test freezes it). */
+    Checkpoints(StateSink out, CaptureState initial, boolean initialKnownDownstream, Duration interval,
+            java.util.function.LongSupplier clock) {
+        this.clock = clock;
+        this.out = out;
+        this.policy = new CheckpointPolicy(interval);
+        this.systemIdentifier = initial.systemIdentifier();
+        this.slotName = initial.slotName();
+        this.timeline = initial.timeline();
+        this.streams = new TreeMap<>(initial.streams());
+        this.position = initial.position();
+        this.current = initial;
+        this.emittedOrKnown = initialKnownDownstream;
+        this.positionMoved = !initialKnownDownstream;
+        this.progressMoved = !initialKnownDownstream;
+        long bytes = MESSAGE_OVERHEAD_BYTES + slotName.length() + systemIdentifier.length();
+        for (StreamId id : streams.keySet()) {
+            bytes += ENTRY_OVERHEAD_BYTES + id.name().length() + (id.namespace() == null ? 0 : id.namespace().length());
+        }
+        this.finishedStateBytes = bytes;
+        this.bytesAtLastState = out.bytesWritten();
+        this.lastEmitNanos = clock.getAsLong();
+    }
+
+    /** The progress as a state (made anew only after a change). */
+    public CaptureState state() {
+        if (current == null) {
+            current = new CaptureState(position, systemIdentifier, slotName, timeline, streams);
+        }
+        return current;
+    }
+
+    public long position() {
+        return position;
+    }
+
+    /** Replaces the whole progress (a stream reset, a test). */
+    public void update(CaptureState newState) {
+        advance(newState.position());
+        if (!newState.streams().equals(streams)) {
+            streams.clear();
+            streams.putAll(newState.streams());
+            streamsChanged();
+        }
+    }
+
+    /** The replication position moved to {@code newPosition} (at a transaction boundary). */
+    public void advance(long newPosition) {
+        if (newPosition != position) {
+            position = newPosition;
+            positionMoved = true;
+            current = null;
+        }
+    }
+
+    /** The progress of {@code stream}, or null when it is not in the state. */
+    public StreamProgress progressOf(StreamId stream) {
+        return streams.get(stream);
+    }
+
+    /** {@code stream}'s backfill moved on to {@code progress}. */
+    public void progress(StreamId stream, StreamProgress progress) {
+        if (!progress.equals(streams.put(stream, progress))) {
+            streamsChanged();
+        }
+    }
+
+    private void streamsChanged() {
+        progressMoved = true;
+        current = null;
+        encodedStreamStates = null;
+    }
+
+    public void countRecord() {
+        recordsSinceState++;
+    }
+
+    public long recordsSinceState() {
+        return recordsSinceState;
+    }
+
+    public long statesEmitted() {
+        return statesEmitted;
+    }
+
+    /** After a commit: emits a state if one is due. */
+    public void committed() {
+        emitIfDue();
+    }
+
+    /** After a backfill chunk's rows were emitted (at a transaction boundary): emits a state if one is due. */
+    public void backfillProgressed() {
+        emitIfDue();
+    }
+
+    /** At a transaction boundary: emits a state if something moved and the policy says one is due. */
+    public void emitIfDue() {
+        if (!positionMoved && !progressMoved) {
+            return;
+        }
+        long now = clock.getAsLong();
+        if (policy.due(stateBytes(), out.bytesWritten() - bytesAtLastState, recordsSinceState > 0 || progressMoved,
+                now - lastEmitNanos)) {
+            emit();
+        }
+    }
+
+    /**
+     * The last state of a run: emitted when anything moved since the last one, or records were written after it
+     * (they need a state behind them to count as delivered), or the orchestrator has no state yet.
+     */
+    public void emitFinal() {
+        if (positionMoved || progressMoved || recordsSinceState > 0 || !emittedOrKnown) {
+            emit();
+        }
+    }
+
+    /**
+     * While {@code condition} holds, no state is emitted: a state now would claim an image the output does
+     * not hold yet. The state held back goes out at the next chance once the condition clears.
+     */
+    public void holdWhile(java.util.function.BooleanSupplier condition) {
+        this.held = condition;
+    }
+
+    /** Emits the current state now, unless states are held. */
+    public void emit() {
+        if (held.getAsBoolean()) {
+            return;
+        }
+        if (encodedStreamStates == null) {
+            try {
+                encodedStreamStates = Json.MAPPER.writeValueAsString(StateCodec.streamStates(streams));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException("cannot encode the streams' progress", e);
+            }
+            encodedStateBytes = MESSAGE_OVERHEAD_BYTES + encodedStreamStates.length();
+        }
+        out.state(StateCodec.message(state(), encodedStreamStates, recordsSinceState));
+        recordsSinceState = 0;
+        positionMoved = false;
+        progressMoved = false;
+        emittedOrKnown = true;
+        bytesAtLastState = out.bytesWritten();
+        lastEmitNanos = clock.getAsLong();
+        statesEmitted++;
+    }
+
+    /**
+     * What a state weighs, for the policy: the size it grows to once every backfill is done (a backfill that
+     * starts small must not emit a state per chunk), or its last encoded size when that is larger.
+     */
+    private long stateBytes() {
+        return Math.max(finishedStateBytes, encodedStateBytes);
+    }
+
+    /** For tests: the progress per stream, as held. */
+    Map<StreamId, StreamProgress> streams() {
+        return java.util.Collections.unmodifiableMap(streams);
+    }
+}
