@@ -2,6 +2,7 @@ package io.sourcepostgres.capture;
 
 import io.sourcepostgres.backfill.BackfillCoordinator;
 import io.sourcepostgres.backfill.RecentTransactions;
+import io.sourcepostgres.replication.CommittedChanges;
 import io.sourcepostgres.replication.RelationCache;
 import io.sourcepostgres.state.CheckpointPolicy;
 import io.sourcepostgres.state.Checkpoints;
@@ -9,25 +10,28 @@ import io.sourcepostgres.streams.CapturedTable;
 import io.sourcepostgres.streams.ChangeRecordWriter;
 import io.sourcepostgres.airbyte.AirbyteOutput;
 import io.sourcepostgres.airbyte.ConnectorException;
-import io.sourcepostgres.failpoints.Failpoints;
 import io.sourcepostgres.pgoutput.Lsn;
-import io.sourcepostgres.pgoutput.PgOutputDecoder;
 import io.sourcepostgres.pgoutput.PgOutputMessage;
 import io.sourcepostgres.pgoutput.TupleData;
 import io.sourcepostgres.postgres.SqlFailures;
-import io.sourcepostgres.replication.ReplicationStream;
-import io.sourcepostgres.replication.StreamedTransactions;
-import java.nio.ByteBuffer;
 import java.sql.SQLException;
 import java.util.function.BooleanSupplier;
 
 /**
- * The replication loop: reads pgoutput messages, writes a RECORD per captured row change in commit order,
- * and a STATE when {@link CheckpointPolicy} says one is due (after each commit while states are small). The position also advances through WAL that holds nothing captured, by
- * the server's keepalives, so the next run lets the server free it.
- *
- * <p>Without tail, the loop ends once the position has reached {@code target} — the server's flushed WAL
- * position at the start of the run — at a transaction boundary. No timer decides this.
+ * The capture loop of one {@code read}: backfill and replication merged on one thread. Each turn is one of
+ * two phases:
+ * <ul>
+ *   <li><b>streaming</b> — {@link CommittedChanges} hands over the next message; changes become RECORDs in commit
+ *       order (a chunk row a change races is dropped from its chunk, see {@link BackfillCoordinator}); at each commit the
+ *       position advances, a fence the stream passed releases its chunk's rows, and a STATE goes out when
+ *       {@link CheckpointPolicy} says one is due;</li>
+ *   <li><b>idle</b> — the server has sent everything: between transactions its keepalive position is a safe
+ *       resume point, a due STATE goes out, and the backfill reads its next chunk (read ahead on a second
+ *       connection) and writes the chunk's fence, which the stream will deliver in a later turn.</li>
+ * </ul>
+ * The backfill only acts between transactions. Without tail, the loop ends once every backfill is done, the
+ * position has reached {@code target} (the server's WAL position at the start of the run) and no image waits
+ * for a later position; then the final STATE. No timer decides this.
  */
 public final class CaptureLoop {
     /** Longest pause between polls of an idle stream: bounds the commit-to-stdout latency it adds. */
@@ -40,12 +44,10 @@ public final class CaptureLoop {
      */
     private static final long BUSY_FLUSH_NANOS = 1_000_000L;
 
-    private final ReplicationStream stream;
-    private final PgOutputDecoder decoder = new PgOutputDecoder();
+    private final CommittedChanges changes;
     private final RelationCache relations;
     private final ChangeRecordWriter records;
     private final Checkpoints checkpoints;
-    private final StreamedTransactions streamed;
     private final AirbyteOutput out;
     private final TruncateHandler truncates;
     private final UnchangedToastValues keylessToast;
@@ -61,12 +63,20 @@ public final class CaptureLoop {
     private String commitTime;
     private long position;
     private long changesEmitted;
+    private final CommittedChanges.Receiver receiver = new CommittedChanges.Receiver() {
+        @Override
+        public void message(PgOutputMessage message, long lsn) {
+            apply(message, lsn);
+        }
 
-    // protocol 2: the in-progress transaction whose segment is being received, 0 outside a segment
-    private int streamingXid;
+        @Override
+        public void writtenBy(int subXid) {
+            toast.streamedXid(subXid); // its subtransactions' xids mark rows this transaction wrote
+        }
+    };
 
-    public CaptureLoop(ReplicationStream stream, RelationCache relations, ChangeRecordWriter records,
-            Checkpoints checkpoints, StreamedTransactions streamed, TruncateHandler truncates, UnchangedToastValues keylessToast,
+    public CaptureLoop(CommittedChanges changes, ChangeRecordWriter records,
+            Checkpoints checkpoints, TruncateHandler truncates, UnchangedToastValues keylessToast,
             UnsentToastValues toast, BackfillCoordinator backfill, RecentTransactions recent, AirbyteOutput out) {
         this.backfill = backfill;
         this.recent = recent;
@@ -74,11 +84,10 @@ public final class CaptureLoop {
         this.toast = toast;
         // A state must not claim an image that waits for the stream to pass a position (see UnsentToastValues).
         checkpoints.holdWhile(toast::holdsState);
-        this.stream = stream;
-        this.relations = relations;
+        this.changes = changes;
+        this.relations = changes.relations();
         this.records = records;
         this.checkpoints = checkpoints;
-        this.streamed = streamed;
         this.truncates = truncates;
         this.out = out;
         this.position = checkpoints.position();
@@ -106,25 +115,24 @@ public final class CaptureLoop {
         long lastSolicit = 0;
         try {
             while (true) {
-                ByteBuffer buf = stream.poll();
-                if (buf != null) {
+                if (changes.poll(receiver)) {
+                    // Streaming: a message was applied. Between transactions, the next chunk may be read.
                     idleSleep = 50_000L;
-                    handle(buf.array(), buf.arrayOffset() + buf.position(), buf.remaining(), stream.lastReceivedLsn());
-                    if (!inTransaction && streamingXid == 0) {
+                    if (betweenTransactions()) {
                         backfill.readNextChunk();
-                        if (backfill.done() && reached(target) && !toast.holdsState()) {
+                        if (finished(target)) {
                             break;
                         }
                     }
                     continue;
                 }
-                // Nothing waiting: the server has sent all it has. Between transactions, its keepalive
-                // position is a safe place to resume from.
+                // Idle: the server has sent all it has. Between transactions its keepalive position is a safe
+                // place to resume from, a due state goes out, and the backfill goes on.
                 out.flush();
                 whileIdle.run();
-                if (!inTransaction && streamingXid == 0) {
-                    advanceTo(stream.lastReceivedLsn());
-                    if ((backfill.done() && reached(target) && !toast.holdsState()) || stop.getAsBoolean()) {
+                if (betweenTransactions()) {
+                    advanceTo(changes.keepalivePosition());
+                    if (finished(target) || stop.getAsBoolean()) {
                         break;
                     }
                     checkpoints.emitIfDue();
@@ -133,8 +141,8 @@ public final class CaptureLoop {
                 long now = System.nanoTime();
                 if ((target != -1 || backfill.awaitingFence() || toast.holdsState())
                         && now - lastSolicit > SOLICIT_INTERVAL_NANOS) {
-                    // A status update makes a caught-up walsender answer with a keepalive carrying its position.
-                    stream.sendStatus();
+                    // Waiting for a position (the run's end, a fence, a TOAST read's position): ask for a keepalive.
+                    changes.solicitKeepalive();
                     lastSolicit = now;
                 }
                 java.util.concurrent.locks.LockSupport.parkNanos(idleSleep);
@@ -146,18 +154,18 @@ public final class CaptureLoop {
         checkpoints.emitFinal();
     }
 
-    private boolean reached(long target) {
-        return target != -1 && Lsn.compare(position, target) >= 0;
+    /** Outside any transaction, including a protocol-2 segment of one not yet committed. */
+    private boolean betweenTransactions() {
+        return !inTransaction && !changes.insideSegment();
     }
 
-    private void handle(byte[] bytes, int offset, int length, long lsn) throws SQLException {
-        if (streamingXid != 0 && bytes[offset] != 'E' && bytes[offset] != 'S') {
-            int xid = PgOutputDecoder.streamedXid(bytes, offset, length);
-            streamed.append(streamingXid, xid, lsn, bytes, offset, length);
-            return;
-        }
-        PgOutputMessage msg = decoder.decode(bytes, offset, length);
-        apply(msg, lsn);
+    /** The run is over: every backfill done, the target position reached, and no image waits for a later one. */
+    private boolean finished(long target) {
+        return backfill.done() && reached(target) && !toast.holdsState();
+    }
+
+    private boolean reached(long target) {
+        return target != -1 && Lsn.compare(position, target) >= 0;
     }
 
     private void apply(PgOutputMessage msg, long lsn) {
@@ -212,21 +220,9 @@ public final class CaptureLoop {
             inTransaction = false;
             recent.committed(xid);
             commit(c.endLsn());
-        } else if (msg instanceof PgOutputMessage.Relation r) {
-            relations.onRelation(r);
-        } else if (msg instanceof PgOutputMessage.Type ty) {
-            relations.onType(ty);
         } else if (msg instanceof PgOutputMessage.Truncate tr) {
             toast.truncated(java.util.Arrays.stream(tr.relationIds()).boxed().toList());
             truncates.onTruncate(tr, relations, lsn, commitTime);
-        } else if (msg instanceof PgOutputMessage.StreamStart s) {
-            streamingXid = s.xid();
-        } else if (msg instanceof PgOutputMessage.StreamStop) {
-            streamingXid = 0;
-        } else if (msg instanceof PgOutputMessage.StreamAbort a) {
-            streamed.abort(a.xid(), a.subXid());
-        } else if (msg instanceof PgOutputMessage.StreamCommit c) {
-            replayStreamed(c);
         }
         // Origin and logical decoding messages (our fences among them: their transaction's commit
         // moves the position past them) carry nothing to emit.
@@ -236,30 +232,6 @@ public final class CaptureLoop {
     private CapturedTable captured(int relationId) {
         CapturedTable t = relations.get(relationId);
         return t == null || backfill.suppresses(t.id(), xid) ? null : t;
-    }
-
-    private void replayStreamed(PgOutputMessage.StreamCommit c) {
-        xid = c.xid();
-        commitLsn = c.commitLsn();
-        commitTime = io.sourcepostgres.pgoutput.PgTimestamp.toRfc3339Utc(c.commitTimeMicros());
-        inTransaction = true;
-        try {
-            streamed.replay(c.xid(), (changeLsn, bytes, off, len) -> {
-                // Its subtransactions' xids mark rows this transaction wrote (see UnsentToastValues).
-                toast.streamedXid(PgOutputDecoder.streamedXid(bytes, off, len));
-                apply(decoder.decodeInStream(bytes, off, len), changeLsn);
-                Failpoints.hit(Failpoints.MID_STREAMED_TRANSACTION);
-            });
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw ConnectorException.system("Replaying streamed transaction " + Integer.toUnsignedString(c.xid())
-                    + " failed", e);
-        }
-        toast.committed(c.xid(), exactImages);
-        inTransaction = false;
-        recent.committed(c.xid());
-        commit(c.endLsn());
     }
 
     private void emit(CapturedTable t, io.sourcepostgres.pgoutput.TupleData tuple, boolean keyOnly, long lsn, boolean delete) {

@@ -33,6 +33,7 @@ import io.sourcepostgres.postgres.SqlFailures;
 import io.sourcepostgres.postgres.WalSenderLiveness;
 import io.sourcepostgres.postgres.ServerInfo;
 import io.sourcepostgres.postgres.ServerShutdownWatch;
+import io.sourcepostgres.replication.CommittedChanges;
 import io.sourcepostgres.replication.ReplicationStream;
 import io.sourcepostgres.replication.StreamedTransactions;
 import java.nio.file.Files;
@@ -129,8 +130,8 @@ public final class CaptureRun {
                 RelationCache relations = new RelationCache(captured::targetOf,
                         new io.sourcepostgres.discovery.CatalogTypeLookup(query), out,
                         new RelationWatch(state, membership, restarts, config.publicationName(), out)::onRelation);
-                CaptureLoop capture = new CaptureLoop(stream, relations, new ChangeRecordWriter(out),
-                        checkpoints, streamed, new TruncateHandler(out, config.truncateHandling(), restarts::restart,
+                CaptureLoop capture = new CaptureLoop(new CommittedChanges(stream, streamed, relations),
+                        new ChangeRecordWriter(out), checkpoints, new TruncateHandler(out, config.truncateHandling(), restarts::restart,
                                 new TruncateTriggers(query)::deletesFirst),
                         new UnchangedToastValues(query), new UnsentToastValues(query), backfill, recent, out);
                 // Checked whenever the stream is idle between transactions: a SIGTERM stops cleanly, a server
