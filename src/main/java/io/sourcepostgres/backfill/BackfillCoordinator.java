@@ -274,8 +274,9 @@ public final class BackfillCoordinator {
             readers.remove(stream.id);
             keyless.finished(stream, chunk.resumeAfter(), stream.rowsDone + chunk.size());
         } else {
-            checkpoints.update(checkpoints.state().withStream(stream.id, new StreamProgress(
-                    StreamProgress.Phase.BACKFILLING, chunk.resumeAfter(), stream.rowsDone + chunk.size())));
+            StreamProgress known = checkpoints.progressOf(stream.id);
+            checkpoints.update(checkpoints.state().withStream(stream.id, (known != null ? known : StreamProgress.PENDING)
+                    .backfilledTo(chunk.resumeAfter(), stream.rowsDone + chunk.size())));
         }
         startNextRead(); // read the next chunk while this one is written
         emitRows(stream, chunk, read.lowFence(), read.readAtMillis());

@@ -66,8 +66,7 @@ public final class KeylessBackfills {
         if (position == null || position.start() == null) {
             KeylessStart cut = KeylessStart.take(connection, stream.plan.serverMajorVersion());
             position = new CtidChunkReader.Position(0, 0, -1, cut);
-            checkpoints.update(checkpoints.state().withStream(stream.id,
-                    new StreamProgress(StreamProgress.Phase.BACKFILLING, position.toJson(), 0)));
+            checkpoints.update(checkpoints.state().withStream(stream.id, current(stream.id).backfilledTo(position.toJson(), 0, null)));
             out.log(LogLevel.INFO, "Table " + stream.id + " has no primary key: backfilling it by physical location "
                     + "(ctid pages) as an append-only history; its changes from transactions that committed after "
                     + "snapshot " + cut.snapshotText() + " are emitted as they arrive.");
@@ -89,8 +88,13 @@ public final class KeylessBackfills {
             throw ConnectorException.transientError("Writing a backfill fence failed: " + e.getMessage(), e);
         }
         activations.put(stream.id, fence);
-        checkpoints.update(checkpoints.state().withStream(stream.id,
-                new StreamProgress(StreamProgress.Phase.BACKFILLING, resumeAfter, rowsDone)));
+        checkpoints.update(checkpoints.state().withStream(stream.id, current(stream.id).backfilledTo(resumeAfter, rowsDone, null)));
+    }
+
+    /** The stream's progress so far: transitions keep what it records of the table's identity. */
+    private StreamProgress current(StreamId stream) {
+        StreamProgress p = checkpoints.state().streams().get(stream);
+        return p != null ? p : StreamProgress.PENDING;
     }
 
     boolean activating() {
@@ -105,7 +109,7 @@ public final class KeylessBackfills {
             if (Lsn.compare(position, e.getValue()) >= 0) {
                 it.remove();
                 cuts.remove(e.getKey());
-                checkpoints.update(checkpoints.state().withStream(e.getKey(), StreamProgress.ACTIVE));
+                checkpoints.update(checkpoints.state().withStream(e.getKey(), current(e.getKey()).completed()));
                 changed = true;
             }
         }

@@ -110,6 +110,35 @@ class KeylessIT {
     }
 
     @Test
+    void aKeylessTableSwappedInUnderItsNameAfterItsBackfillIsBackfilledAgain(PostgresCluster pg) {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TABLE swapped (n int, v text)", "INSERT INTO swapped SELECT g, 'old' FROM generate_series(1, 40) g");
+            f.capture("public", "swapped");
+            f.config().put("backfill_chunk_size", 15);
+            f.createPublicationAndSlot();
+            ConnectorRun first = f.read();
+            assertThat(first.exitCode()).as(first.toString()).isZero();
+            assertThat(records(first, "swapped")).hasSize(40);
+            JsonNode entry = f.state().at("/global/stream_states/0/stream_state");
+            assertThat(entry.path("phase").asText()).isEqualTo("active");
+            assertThat(entry.path("relation_oid").asLong())
+                    .as("the finished keyless stream still records which table it read").isPositive();
+
+            // A bulk reload swapped in under the name: none of its rows is in the replication stream.
+            f.sql("CREATE TABLE swapped_new (n int, v text)",
+                    "INSERT INTO swapped_new SELECT g, 'reloaded' FROM generate_series(1, 25) g",
+                    "ALTER TABLE swapped RENAME TO swapped_old", "ALTER TABLE swapped_new RENAME TO swapped",
+                    "DROP TABLE swapped_old");
+            ConnectorRun second = f.read();
+            assertThat(second.exitCode()).as(second.toString()).isZero();
+            assertThat(second.ofType("LOG").stream().map(m -> m.at("/log/message").asText()))
+                    .anyMatch(m -> m.contains("public.swapped") && m.contains("dropped and recreated"));
+            assertThat(records(second, "swapped")).extracting(r -> r.at("/data/v").asText())
+                    .hasSize(25).containsOnly("reloaded");
+        }
+    }
+
+    @Test
     void replicaIdentityFullGivesUpdatesAndDeletesAndAKeylessFullRefreshReadsEveryRow(PostgresCluster pg) {
         try (CaptureFixture f = new CaptureFixture(pg)) {
             f.sql("CREATE TABLE hist (n int, v text)", "ALTER TABLE hist REPLICA IDENTITY FULL",
