@@ -20,7 +20,10 @@ import java.sql.SQLException;
 public final class CommittedChanges {
     /** Receives what the stream carries, one message at a time, on the thread that polls. */
     public interface Receiver {
-        /** A message of a committed transaction, at WAL position {@code lsn}. */
+        /**
+         * A message of a committed transaction, at WAL position {@code lsn}. A tuple's values point into a
+         * buffer that the next message reuses: read them during the call.
+         */
         void message(PgOutputMessage message, long lsn);
 
         /**
@@ -30,14 +33,14 @@ public final class CommittedChanges {
         default void writtenBy(int xid) { }
     }
 
-    private final ReplicationStream stream;
+    private final MessageSource stream;
     private final StreamedTransactions streamed;
     private final RelationCache relations;
     private final PgOutputDecoder decoder = new PgOutputDecoder();
     /** The transaction of the open protocol-2 segment; meaningful only while the decoder is in a stream. */
     private int segmentXid;
 
-    public CommittedChanges(ReplicationStream stream, StreamedTransactions streamed, RelationCache relations) {
+    public CommittedChanges(MessageSource stream, StreamedTransactions streamed, RelationCache relations) {
         this.stream = stream;
         this.streamed = streamed;
         this.relations = relations;

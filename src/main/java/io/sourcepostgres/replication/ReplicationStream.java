@@ -17,7 +17,7 @@ import org.postgresql.replication.PGReplicationStream;
  * off: the server learns a flushed position only from {@link #acknowledge}, which the capture calls with
  * the position the orchestrator has durably stored — never with anything newer.
  */
-public final class ReplicationStream implements AutoCloseable {
+public final class ReplicationStream implements MessageSource, AutoCloseable {
     private final PgConnection connection;
     private final PGReplicationStream stream;
     private final int protocolVersion;
@@ -68,6 +68,7 @@ public final class ReplicationStream implements AutoCloseable {
     }
 
     /** The next message's bytes, or null when none is waiting (keepalives are handled inside). */
+    @Override
     public ByteBuffer poll() throws SQLException {
         return stream.readPending();
     }
@@ -76,6 +77,7 @@ public final class ReplicationStream implements AutoCloseable {
      * The WAL position of the last message received: for a data message, the LSN of the change it
      * carries; after a keepalive, the position up to which the server has sent everything.
      */
+    @Override
     public long lastReceivedLsn() {
         return stream.getLastReceiveLSN().asLong();
     }
@@ -88,6 +90,7 @@ public final class ReplicationStream implements AutoCloseable {
     }
 
     /** Sends a standby status update now (it also solicits a keepalive once the server is caught up). */
+    @Override
     public void sendStatus() throws SQLException {
         stream.forceUpdateStatus();
     }

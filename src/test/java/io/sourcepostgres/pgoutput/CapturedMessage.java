@@ -18,11 +18,11 @@ import java.util.List;
  * <p>Fixture files ({@code src/test/resources/pgoutput/*.hex}) hold one message per line as
  * {@code <lsn> <xid> <hex bytes>} after a {@code #} comment header that says how they were made.
  */
-record CapturedMessage(long lsn, long xid, byte[] bytes) {
+public record CapturedMessage(long lsn, long xid, byte[] bytes) {
     private static final HexFormat HEX = HexFormat.of();
 
     /** A committed fixture, from the test classpath. */
-    static List<CapturedMessage> loadFixture(String name) {
+    public static List<CapturedMessage> loadFixture(String name) {
         String resource = "/pgoutput/" + name + ".hex";
         try (InputStream in = CapturedMessage.class.getResourceAsStream(resource)) {
             if (in == null) {
