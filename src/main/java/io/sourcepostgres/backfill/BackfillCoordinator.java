@@ -5,7 +5,7 @@ import io.sourcepostgres.state.StreamProgress;
 import io.sourcepostgres.streams.CapturedTable;
 import io.sourcepostgres.streams.ChangeRecordWriter;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sourcepostgres.airbyte.AirbyteOutput;
+import io.sourcepostgres.airbyte.LogSink;
 import io.sourcepostgres.airbyte.LogLevel;
 import io.sourcepostgres.airbyte.StreamId;
 import io.sourcepostgres.failpoints.Failpoints;
@@ -70,7 +70,7 @@ public final class BackfillCoordinator {
     private final Checkpoints checkpoints;
     private final ChangeRecordWriter records;
     private final RecentTransactions recent;
-    private final AirbyteOutput out;
+    private final LogSink out;
     private final int chunkRows;
     private final long chunkBytes;
     private final int maxLoggedChanges;
@@ -111,7 +111,7 @@ public final class BackfillCoordinator {
      * @param readAhead reads the chunks, on its own thread and connection
      */
     public BackfillCoordinator(Connection connection, ChunkReadAhead readAhead, Deque<BackfillStream> queue,
-            Checkpoints checkpoints, ChangeRecordWriter records, RecentTransactions recent, AirbyteOutput out,
+            Checkpoints checkpoints, ChangeRecordWriter records, RecentTransactions recent, LogSink out,
             int chunkRows, long chunkBytes) {
         this.connection = connection;
         this.readAhead = readAhead;

@@ -3,7 +3,7 @@ package io.sourcepostgres.backfill;
 import io.sourcepostgres.state.Checkpoints;
 import io.sourcepostgres.state.StreamProgress;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sourcepostgres.airbyte.AirbyteOutput;
+import io.sourcepostgres.airbyte.LogSink;
 import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.LogLevel;
 import io.sourcepostgres.airbyte.StreamId;
@@ -41,11 +41,11 @@ import java.util.Map;
 public final class KeylessBackfills {
     private final Connection connection;
     private final Checkpoints checkpoints;
-    private final AirbyteOutput out;
+    private final LogSink out;
     private final Map<StreamId, KeylessStart> cuts = new HashMap<>();
     private final Map<StreamId, Long> activations = new LinkedHashMap<>();
 
-    KeylessBackfills(Connection connection, Checkpoints checkpoints, AirbyteOutput out) {
+    KeylessBackfills(Connection connection, Checkpoints checkpoints, LogSink out) {
         this.connection = connection;
         this.checkpoints = checkpoints;
         this.out = out;

@@ -1,6 +1,6 @@
 package io.sourcepostgres.backfill;
 
-import io.sourcepostgres.airbyte.AirbyteOutput;
+import io.sourcepostgres.airbyte.LogSink;
 import io.sourcepostgres.airbyte.LogLevel;
 import io.sourcepostgres.airbyte.StreamId;
 import io.sourcepostgres.discovery.DiscoveredTable;
@@ -90,7 +90,7 @@ public final class TableWriters {
     }
 
     /** Whether every writer has ended (committed or rolled back); polls the server at most every 20 ms. */
-    boolean finished(Connection c, StreamId stream, AirbyteOutput out) {
+    boolean finished(Connection c, StreamId stream, LogSink out) {
         long now = System.nanoTime();
         if (done || now - lastPoll < POLL_NANOS) {
             return done;

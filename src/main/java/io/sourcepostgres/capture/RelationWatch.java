@@ -3,7 +3,7 @@ package io.sourcepostgres.capture;
 import io.sourcepostgres.state.CaptureState;
 import io.sourcepostgres.state.StreamProgress;
 import io.sourcepostgres.streams.CapturedStreams;
-import io.sourcepostgres.airbyte.AirbyteOutput;
+import io.sourcepostgres.airbyte.LogSink;
 import io.sourcepostgres.airbyte.LogLevel;
 import io.sourcepostgres.airbyte.StreamId;
 import io.sourcepostgres.pgoutput.PgOutputMessage;
@@ -34,10 +34,10 @@ final class RelationWatch {
     private final PublicationMembership membership;
     private final BackfillRestarts restarts;
     private final String publication;
-    private final AirbyteOutput out;
+    private final LogSink out;
 
     RelationWatch(CaptureState start, PublicationMembership membership, BackfillRestarts restarts, String publication,
-            AirbyteOutput out) {
+            LogSink out) {
         for (Map.Entry<StreamId, StreamProgress> e : start.streams().entrySet()) {
             oids.put(e.getKey(), e.getValue().relationOid());
             memberships.put(e.getKey(), e.getValue().publicationMembership());

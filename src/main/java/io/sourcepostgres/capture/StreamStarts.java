@@ -3,7 +3,7 @@ package io.sourcepostgres.capture;
 import io.sourcepostgres.state.CaptureState;
 import io.sourcepostgres.state.StreamProgress;
 import io.sourcepostgres.streams.CapturedStreams;
-import io.sourcepostgres.airbyte.AirbyteOutput;
+import io.sourcepostgres.airbyte.LogSink;
 import io.sourcepostgres.airbyte.LogLevel;
 import io.sourcepostgres.airbyte.StreamId;
 import java.util.LinkedHashMap;
@@ -27,7 +27,7 @@ final class StreamStarts {
      * @param given the input state's own stream progress (empty without a state)
      */
     static CaptureState identify(CaptureState state, Map<StreamId, StreamProgress> given, boolean hadState,
-            CapturedStreams captured, PublicationMembership membership, String publication, AirbyteOutput out) {
+            CapturedStreams captured, PublicationMembership membership, String publication, LogSink out) {
         Map<StreamId, StreamProgress> streams = new LinkedHashMap<>();
         for (Map.Entry<StreamId, StreamProgress> e : state.streams().entrySet()) {
             StreamId id = e.getKey();

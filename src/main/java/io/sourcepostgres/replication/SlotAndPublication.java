@@ -1,6 +1,6 @@
 package io.sourcepostgres.replication;
 
-import io.sourcepostgres.airbyte.AirbyteOutput;
+import io.sourcepostgres.airbyte.LogSink;
 import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.LogLevel;
 import io.sourcepostgres.config.ConnectorConfig;
@@ -20,7 +20,7 @@ import java.util.Optional;
 public final class SlotAndPublication {
     private SlotAndPublication() {}
 
-    public static ReplicationSlot prepare(Connection query, ConnectorConfig config, ServerInfo server, AirbyteOutput out)
+    public static ReplicationSlot prepare(Connection query, ConnectorConfig config, ServerInfo server, LogSink out)
             throws SQLException {
         Optional<ReplicationSlot> found = ReplicationSlots.find(query, config.slotName());
         if (found.isPresent()) {
@@ -74,7 +74,7 @@ public final class SlotAndPublication {
      * too, and a forgotten prepared transaction never ends by itself: name each one and the fix before the
      * wait begins, so that a creation that hangs says why.
      */
-    private static void warnOfPreparedTransactions(Connection query, String slotName, AirbyteOutput out) throws SQLException {
+    private static void warnOfPreparedTransactions(Connection query, String slotName, LogSink out) throws SQLException {
         try (java.sql.Statement s = query.createStatement();
                 java.sql.ResultSet rs = s.executeQuery("SELECT gid, prepared::text, owner, database FROM pg_catalog.pg_prepared_xacts"
                         + " ORDER BY prepared")) {

@@ -1,6 +1,6 @@
 package io.sourcepostgres.replication;
 
-import io.sourcepostgres.airbyte.AirbyteOutput;
+import io.sourcepostgres.airbyte.LogSink;
 import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.LogLevel;
 import io.sourcepostgres.config.ConnectorConfig;
@@ -28,7 +28,7 @@ public final class StandbySlotCreation {
 
     private StandbySlotCreation() {}
 
-    static ReplicationSlot create(Connection query, ConnectorConfig config, AirbyteOutput out) throws SQLException {
+    static ReplicationSlot create(Connection query, ConnectorConfig config, LogSink out) throws SQLException {
         if (config.slotFailover()) {
             throw ConnectorException.config("slot_failover is on, but the server is a standby, where PostgreSQL cannot "
                     + "create a failover slot (a standby's slots are not synchronised on). Turn slot_failover off to "

@@ -1,6 +1,6 @@
 package io.sourcepostgres.streams;
 
-import io.sourcepostgres.airbyte.AirbyteOutput;
+import io.sourcepostgres.airbyte.LogSink;
 import io.sourcepostgres.airbyte.ConfiguredCatalog;
 import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.LogLevel;
@@ -59,7 +59,7 @@ public final class CapturedStreams {
     }
 
     public static CapturedStreams resolve(Connection query, ConnectorConfig config, ConfiguredCatalog configured,
-            AirbyteOutput out) {
+            LogSink out) {
         List<StreamId> ids = configured.streams().stream().map(ConfiguredCatalog.ConfiguredStream::id).toList();
         TableCatalog catalog = TableCatalog.read(query, config.publicationName(), ids);
         Map<StreamId, Target> targets = new LinkedHashMap<>();
