@@ -144,6 +144,10 @@ public final class AirbyteOutput implements StateSink, LogSink, AutoCloseable {
         if (state.timeline() > 0) {
             g.writeNumberField("timeline", state.timeline());
         }
+        if (state.unsentImagesJson() != null) {
+            g.writeFieldName("unsent_images");
+            g.writeRawValue(state.unsentImagesJson());
+        }
         g.writeEndObject();
         g.writeFieldName("stream_states");
         g.writeRawValue(state.streamStatesJson());

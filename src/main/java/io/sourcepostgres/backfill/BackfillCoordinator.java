@@ -70,6 +70,7 @@ public final class BackfillCoordinator {
     private final Checkpoints checkpoints;
     private final ChangeRecordWriter records;
     private final RecentTransactions recent;
+    private java.util.function.BiConsumer<StreamId, Chunk> chunkObserver = (stream, chunk) -> { };
     private final LogSink out;
     private final int chunkRows;
     private final long chunkBytes;
@@ -356,6 +357,14 @@ public final class BackfillCoordinator {
         queue.addLast(fresh);
     }
 
+    /**
+     * {@code observer} sees each replicated stream's chunk just before its rows are emitted (the capture drops
+     * row images the chunk supersedes).
+     */
+    public void observeChunks(java.util.function.BiConsumer<StreamId, Chunk> observer) {
+        this.chunkObserver = observer;
+    }
+
     /** A replicated change to {@code key} of {@code stream} by transaction {@code xid} committing at {@code commitLsn}. */
     public void changed(StreamId stream, TupleData tuple, int[] keyIndexes, int xid, long commitLsn) {
         if (keyIndexes.length == 0) {
@@ -389,6 +398,7 @@ public final class BackfillCoordinator {
         PendingChunk p = pending;
         pending = null;
         Failpoints.hit(Failpoints.BETWEEN_FENCE_AND_CHUNK_ROWS);
+        chunkObserver.accept(p.stream.id, p.chunk);
         emitRows(p.stream, p.chunk, p.lowFence, p.readAtMillis);
         StreamProgress known = checkpoints.progressOf(p.stream.id);
         StreamProgress before = known != null ? known : StreamProgress.PENDING;

@@ -63,6 +63,9 @@ public final class CaptureLoop {
     private String commitTime;
     private long position;
     private long changesEmitted;
+    private static final long NOT_DRAINING = -1;
+    /** Once caught up: the position the images then waiting wait for (see {@link #finished}). */
+    private long drainTarget = NOT_DRAINING;
     private final CommittedChanges.Receiver receiver = new CommittedChanges.Receiver() {
         @Override
         public void message(PgOutputMessage message, long lsn) {
@@ -82,8 +85,9 @@ public final class CaptureLoop {
         this.recent = recent;
         this.keylessToast = keylessToast;
         this.toast = toast;
-        // A state must not claim an image that waits for the stream to pass a position (see UnsentToastValues).
-        checkpoints.holdWhile(toast::holdsState);
+        // Each state carries the images still waiting, so that a run resuming from it emits them (UnsentToastValues).
+        checkpoints.carry(toast::pending);
+        backfill.observeChunks(toast::beforeChunkRows);
         this.changes = changes;
         this.relations = changes.relations();
         this.records = records;
@@ -91,6 +95,15 @@ public final class CaptureLoop {
         this.truncates = truncates;
         this.out = out;
         this.position = checkpoints.position();
+    }
+
+    /**
+     * Before streaming: takes back the row images the state this run resumes from left waiting (see
+     * {@link UnsentToastValues#restore}).
+     */
+    public void restoreUnsentImages(com.fasterxml.jackson.databind.JsonNode images,
+            java.util.function.Function<io.sourcepostgres.airbyte.StreamId, CapturedTable> describe) {
+        toast.restore(images, describe, exactImages);
     }
 
     public long changesEmitted() {
@@ -139,7 +152,7 @@ public final class CaptureLoop {
                     backfill.readNextChunk();
                 }
                 long now = System.nanoTime();
-                if ((target != -1 || backfill.awaitingFence() || toast.holdsState())
+                if ((target != -1 || backfill.awaitingFence() || toast.waitsForPosition())
                         && now - lastSolicit > SOLICIT_INTERVAL_NANOS) {
                     // Waiting for a position (the run's end, a fence, a TOAST read's position): ask for a keepalive.
                     changes.solicitKeepalive();
@@ -159,9 +172,19 @@ public final class CaptureLoop {
         return !inTransaction && !changes.insideSegment();
     }
 
-    /** The run is over: every backfill done, the target position reached, and no image waits for a later one. */
+    /**
+     * The run is over: every backfill done, the target position reached, and then the positions passed that the
+     * images waiting at that moment wait for. Images set aside after that (under constant writes there are
+     * always some) go out with the final state, and the next run emits them: the run ends in bounded time.
+     */
     private boolean finished(long target) {
-        return backfill.done() && reached(target) && !toast.holdsState();
+        if (!backfill.done() || !reached(target)) {
+            return false;
+        }
+        if (drainTarget == NOT_DRAINING) {
+            drainTarget = toast.lastPositionWaitedFor();
+        }
+        return Lsn.compare(position, drainTarget) >= 0;
     }
 
     private boolean reached(long target) {
@@ -263,9 +286,7 @@ public final class CaptureLoop {
             position = lsn;
             toast.passed(position, exactImages);
             checkpoints.advance(position);
-            // While states are held, a chunk waits too: its rows and the state recording them go out together,
-            // and a change arriving meanwhile removes the chunk's row of its key, as it does before any emit.
-            if (!toast.holdsState() && backfill.reached(position)) {
+            if (backfill.reached(position)) {
                 checkpoints.backfillProgressed(); // the chunk's rows are out: its progress may make a state due
             }
         }

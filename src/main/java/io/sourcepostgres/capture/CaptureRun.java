@@ -141,6 +141,14 @@ public final class CaptureRun {
                 WalSenderLiveness liveness = new WalSenderLiveness(query, config.slotName(), stream.backendPid(),
                         stream::lastReceivedLsn, WalSenderLiveness.silenceFor(config.statusInterval()),
                         WalSenderLiveness.probeTimeoutFor(config.statusInterval()), m -> out.log(LogLevel.DEBUG, m));
+                CaptureState resumed = state;
+                capture.restoreUnsentImages(state.unsentImages(), id -> {
+                    StreamProgress p = resumed.streams().get(id);
+                    CapturedStreams.Target t = captured.targets().get(id);
+                    // A stream backfilled anew reads every row again: its waiting images are not needed.
+                    return p == null || p.phase() == StreamProgress.Phase.PENDING || t == null || t.table() == null
+                            ? null : relations.describe(t.table());
+                });
                 capture.run(target, () -> {
                     serverShutdown.check();
                     return shutdown.requested();
@@ -197,7 +205,7 @@ public final class CaptureRun {
                 progress.put(s.id(), p != null ? p : StreamProgress.PENDING);
             }
             return new CaptureState(given.position(), given.systemIdentifier(), given.slotName(), history.timeline(),
-                    progress);
+                    progress).withUnsentImages(given.unsentImages());
         }
         for (ConfiguredCatalog.ConfiguredStream s : incremental()) {
             progress.put(s.id(), StreamProgress.PENDING);

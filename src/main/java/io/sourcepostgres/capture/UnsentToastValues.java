@@ -37,14 +37,20 @@ import java.util.TreeSet;
  *       commit and an earlier one is dropped when the same transaction changes the key again.
  *   <li><b>The row is gone</b>: whatever removed it (a delete or key change) committed before the read, so
  *       it is in the stream before P. The update is not emitted (dropping an image keeps the emitted ones a
- *       subsequence of the row's history), and no STATE may be emitted until that later change has been
- *       emitted or the stream passed P: a state in between would claim the row's older image.
+ *       subsequence of the row's history); that later change follows in the stream.
  *   <li><b>Another {@code xmin}</b>: either a later transaction changed the row (its change is in the stream
  *       before P) or the update ran in a subtransaction (a SAVEPOINT), whose xid a non-streamed transaction
  *       does not reveal. The image is set aside: dropped if a later change to the key arrives before the
  *       stream passes P, emitted when it passes P without one — then nothing changed the row between the
- *       update and the read, so the value is exact. States wait meanwhile, as above.
+ *       update and the read, so the value is exact.
  * </ul>
+ *
+ * <p>Nothing else waits for these: STATEs and backfill chunks go on. A state carries the images still set
+ * aside ({@link #pending}: stream, key, position and time of each), and a run resuming from it reads those
+ * rows again before it streams ({@link #restore}) and judges them the same way: every change after the
+ * state's position is still to come, so a row no later change reaches is exactly as the update left it.
+ * A backfill chunk that holds a key whose image is set aside read that row after the update committed, so
+ * the chunk's row supersedes the image ({@link #beforeChunkRows}).
  *
  * <p>One query per table resolves a whole transaction's held updates (in batches of up to 1,000 keys).
  * Held rows carry no out-of-line values, only the columns that were sent. A non-streamed transaction is
@@ -76,6 +82,105 @@ public final class UnsentToastValues {
     private long resolved;
     private long setAside;
     private long dropped;
+
+    /**
+     * The images set aside, for the state: a JSON array of {@code {"namespace", "stream", "key": [text, ...],
+     * "lsn", "time"}}, or null when there are none.
+     */
+    public com.fasterxml.jackson.databind.JsonNode pending() {
+        if (waitingCount == 0) {
+            return null;
+        }
+        com.fasterxml.jackson.databind.node.ArrayNode list = io.sourcepostgres.airbyte.Json.MAPPER.createArrayNode();
+        for (Map<String, Waiting> aside : waiting.values()) {
+            for (Waiting w : aside.values()) {
+                Held h = w.held();
+                if (h == null) {
+                    continue; // a row found gone: the change that removed it is still to come after any state now
+                }
+                com.fasterxml.jackson.databind.node.ObjectNode item = list.addObject();
+                item.put("namespace", h.table().id().namespace());
+                item.put("stream", h.table().id().name());
+                com.fasterxml.jackson.databind.node.ArrayNode key = item.putArray("key");
+                for (int k : h.table().keyIndexes()) {
+                    key.add(h.row().text(k));
+                }
+                item.put("lsn", h.lsn());
+                item.put("time", h.commitTime());
+            }
+        }
+        return list.isEmpty() ? null : list;
+    }
+
+    /**
+     * Takes back the images a state carried ({@link #pending}), before streaming starts: each row is read again
+     * whole and set aside as at its update's commit. {@code describe} gives a stream's table as the catalog
+     * describes it now, or null when the stream is no longer captured (its images are then dropped).
+     */
+    public void restore(com.fasterxml.jackson.databind.JsonNode images,
+            java.util.function.Function<StreamId, CapturedTable> describe, Sink sink) {
+        if (images == null) {
+            return;
+        }
+        Map<StreamId, List<Held>> byStream = new LinkedHashMap<>();
+        Map<StreamId, CapturedTable> tables = new HashMap<>();
+        for (com.fasterxml.jackson.databind.JsonNode item : images) {
+            StreamId id = new StreamId(item.path("namespace").isTextual() ? item.get("namespace").asText() : null,
+                    item.get("stream").asText());
+            CapturedTable table = tables.computeIfAbsent(id, describe);
+            if (table == null || table.keyIndexes().length != item.get("key").size()) {
+                continue;
+            }
+            // Every column but the key is to be read from the table: the row as the update left it.
+            int n = table.columns().size();
+            byte[] kinds = new byte[n];
+            byte[][] values = new byte[n][];
+            for (int i = 0; i < n; i++) {
+                // Columns the stream does not emit are not read (the user may not be allowed to).
+                kinds[i] = table.columns().get(i).emitted() ? TupleData.UNCHANGED_TOAST : TupleData.NULL;
+            }
+            for (int k = 0; k < table.keyIndexes().length; k++) {
+                com.fasterxml.jackson.databind.JsonNode part = item.get("key").get(k);
+                int i = table.keyIndexes()[k];
+                kinds[i] = part.isNull() ? TupleData.NULL : TupleData.TEXT;
+                values[i] = part.isNull() ? null : part.asText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            }
+            TupleData row = TupleData.of(kinds, values);
+            byStream.computeIfAbsent(id, s -> new ArrayList<>())
+                    .add(new Held(table, key(table, row), row, item.get("lsn").asLong(), item.get("time").asText()));
+        }
+        for (Map.Entry<StreamId, List<Held>> e : byStream.entrySet()) {
+            List<Held> all = e.getValue();
+            for (int from = 0; from < all.size(); from += MAX_BATCH) {
+                resolve(tables.get(e.getKey()), all.subList(from, Math.min(all.size(), from + MAX_BATCH)), sink);
+            }
+        }
+    }
+
+    /**
+     * A backfill chunk of {@code stream} is about to be emitted: an image set aside for a key the chunk holds is
+     * dropped, the chunk's row (read after that update committed) being at least as new.
+     */
+    public void beforeChunkRows(StreamId stream, io.sourcepostgres.backfill.Chunk chunk) {
+        if (waitingCount == 0) {
+            return;
+        }
+        for (Iterator<Map<String, Waiting>> rels = waiting.values().iterator(); rels.hasNext(); ) {
+            Map<String, Waiting> aside = rels.next();
+            for (Iterator<Waiting> it = aside.values().iterator(); it.hasNext(); ) {
+                Held h = it.next().held();
+                if (h != null && h.table().id().equals(stream)
+                        && chunk.row(io.sourcepostgres.backfill.RowKey.of(h.row(), h.table().keyIndexes())).isPresent()) {
+                    it.remove();
+                    waitingCount--;
+                    dropped++;
+                }
+            }
+            if (aside.isEmpty()) {
+                rels.remove();
+            }
+        }
+    }
 
     public UnsentToastValues(Connection query) {
         this.query = query;
@@ -243,8 +348,21 @@ public final class UnsentToastValues {
         }
     }
 
-    /** Whether a STATE now would claim an image not emitted yet. */
-    public boolean holdsState() {
+    /** The furthest position an image now waits for the stream to pass; 0 when none waits. */
+    public long lastPositionWaitedFor() {
+        long last = 0;
+        for (Map<String, Waiting> aside : waiting.values()) {
+            for (Waiting w : aside.values()) {
+                if (Lsn.compare(w.passAt(), last) > 0) {
+                    last = w.passAt();
+                }
+            }
+        }
+        return last;
+    }
+
+    /** Whether an image waits for the stream to pass a position (the capture then asks for keepalives). */
+    public boolean waitsForPosition() {
         return waitingCount > 0;
     }
 
@@ -348,7 +466,10 @@ public final class UnsentToastValues {
             sql.append(", pg_catalog.format('%s', t.").append(column(table, keys[k])).append(") AS k").append(k);
         }
         for (int m = 0; m < columns.size(); m++) {
-            sql.append(", pg_catalog.format('%s', t.").append(column(table, columns.get(m))).append(") AS v").append(m);
+            // A value read whole (a resumed image) may be NULL; format() would make that ''.
+            String c = "t." + column(table, columns.get(m));
+            sql.append(", CASE WHEN pg_catalog.num_nulls(").append(c).append(") = 1 THEN NULL ELSE pg_catalog.format('%s', ")
+                    .append(c).append(") END AS v").append(m);
         }
         sql.append(" FROM unnest(");
         for (int k = 0; k < keys.length; k++) {

@@ -52,6 +52,40 @@ public final class RelationCache {
             byRelationId.remove(relation.relationId());
             return;
         }
+        CapturedTable table = describe(relation, target);
+        String previous = lastShape.put(new StreamId(relation.namespace(), relation.name()), table.shape());
+        if (previous != null && !previous.equals(table.shape())) {
+            out.log(LogLevel.WARN, "The columns of " + table.id() + " changed while streaming; its records now have the columns "
+                    + columnList(table) + ". Run discover to refresh the stream's schema.");
+        }
+        byRelationId.put(relation.relationId(), table);
+        watch.accept(relation, target);
+    }
+
+    /**
+     * The captured table a relation describes, without taking it as the stream's current shape: for rows read
+     * from the table before the stream has described it (a relation described from the catalog). Null when the
+     * relation is not captured.
+     */
+    public CapturedTable describe(PgOutputMessage.Relation relation) {
+        CapturedStreams.Target target = targets.apply(relation);
+        return target == null ? null : describe(relation, target);
+    }
+
+    /** As {@link #describe(PgOutputMessage.Relation)}, for a table as the catalog describes it now. */
+    public CapturedTable describe(io.sourcepostgres.discovery.DiscoveredTable table) {
+        List<PgOutputMessage.Column> columns = new ArrayList<>();
+        for (io.sourcepostgres.discovery.ColumnInfo c : table.columns()) {
+            if (!c.generated()) { // pgoutput sends no generated columns
+                columns.add(new PgOutputMessage.Column(table.primaryKey().contains(c.name()) ? 1 : 0, c.name(),
+                        (int) c.type().oid(), c.typmod()));
+            }
+        }
+        return describe(new PgOutputMessage.Relation(0, (int) table.oid(), table.id().namespace(), table.id().name(),
+                table.replicaIdentity(), columns));
+    }
+
+    private CapturedTable describe(PgOutputMessage.Relation relation, CapturedStreams.Target target) {
         StreamId id = target.stream();
         List<CapturedColumn> columns = new ArrayList<>(relation.columns().size());
         for (PgOutputMessage.Column c : relation.columns()) {
@@ -77,15 +111,7 @@ public final class RelationCache {
         if (java.util.Arrays.stream(keyIndexes).anyMatch(i -> i < 0)) {
             keyIndexes = new int[0]; // a key column was dropped: key changes can no longer be recognised
         }
-        CapturedTable table = new CapturedTable(relation.relationId(), id, relation.replicaIdentity(), List.copyOf(columns),
-                keyIndexes);
-        String previous = lastShape.put(new StreamId(relation.namespace(), relation.name()), table.shape());
-        if (previous != null && !previous.equals(table.shape())) {
-            out.log(LogLevel.WARN, "The columns of " + id + " changed while streaming; its records now have the columns "
-                    + columnList(table) + ". Run discover to refresh the stream's schema.");
-        }
-        byRelationId.put(relation.relationId(), table);
-        watch.accept(relation, target);
+        return new CapturedTable(relation.relationId(), id, relation.replicaIdentity(), List.copyOf(columns), keyIndexes);
     }
 
     /**

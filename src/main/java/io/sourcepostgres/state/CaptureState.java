@@ -1,5 +1,6 @@
 package io.sourcepostgres.state;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.sourcepostgres.airbyte.StreamId;
 import java.util.Collections;
 import java.util.Map;
@@ -18,6 +19,7 @@ public final class CaptureState {
     private final String slotName;
     private final int timeline;
     private final Map<StreamId, StreamProgress> streams;
+    private final JsonNode unsentImages;
 
     /**
      * @param position LSN up to which every committed change of the captured streams has been emitted
@@ -41,6 +43,16 @@ public final class CaptureState {
         this.slotName = slotName;
         this.timeline = timeline;
         this.streams = Collections.unmodifiableMap(new TreeMap<>(streams));
+        this.unsentImages = null;
+    }
+
+    private CaptureState(CaptureState from, JsonNode unsentImages) {
+        this.position = from.position;
+        this.systemIdentifier = from.systemIdentifier;
+        this.slotName = from.slotName;
+        this.timeline = from.timeline;
+        this.streams = from.streams;
+        this.unsentImages = unsentImages == null || unsentImages.isEmpty() ? null : unsentImages;
     }
 
     /** {@code from} at another position, sharing its streams' progress. */
@@ -50,6 +62,7 @@ public final class CaptureState {
         this.slotName = from.slotName;
         this.timeline = from.timeline;
         this.streams = from.streams;
+        this.unsentImages = from.unsentImages;
     }
 
     public long position() {
@@ -74,6 +87,19 @@ public final class CaptureState {
         return streams;
     }
 
+    /**
+     * Updates committed before the position whose row images are not emitted yet: each waited for an unchanged
+     * TOASTed value that could not yet be read exactly ({@code capture.UnsentToastValues}). A JSON array of
+     * {@code {"namespace", "stream", "key": [text, ...], "lsn", "time"}}; null when there are none.
+     */
+    public JsonNode unsentImages() {
+        return unsentImages;
+    }
+
+    public CaptureState withUnsentImages(JsonNode images) {
+        return java.util.Objects.equals(images, unsentImages) ? this : new CaptureState(this, images);
+    }
+
     public CaptureState withPosition(long newPosition) {
         return new CaptureState(this, newPosition);
     }
@@ -81,17 +107,18 @@ public final class CaptureState {
     public CaptureState withStream(StreamId stream, StreamProgress progress) {
         Map<StreamId, StreamProgress> copy = new TreeMap<>(streams);
         copy.put(stream, progress);
-        return new CaptureState(position, systemIdentifier, slotName, timeline, copy);
+        return new CaptureState(position, systemIdentifier, slotName, timeline, copy).withUnsentImages(unsentImages);
     }
 
     public CaptureState withStreams(Map<StreamId, StreamProgress> newStreams) {
-        return new CaptureState(position, systemIdentifier, slotName, timeline, newStreams);
+        return new CaptureState(position, systemIdentifier, slotName, timeline, newStreams).withUnsentImages(unsentImages);
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof CaptureState s && position == s.position && Objects.equals(systemIdentifier, s.systemIdentifier)
-                && Objects.equals(slotName, s.slotName) && timeline == s.timeline && (streams == s.streams || streams.equals(s.streams));
+                && Objects.equals(slotName, s.slotName) && timeline == s.timeline && (streams == s.streams || streams.equals(s.streams))
+                && Objects.equals(unsentImages, s.unsentImages);
     }
 
     @Override

@@ -40,7 +40,7 @@ public final class Checkpoints {
     private long encodedStateBytes;
     private long recordsSinceState;
     private long bytesAtLastState;
-    private java.util.function.BooleanSupplier held = () -> false;
+    private java.util.function.Supplier<com.fasterxml.jackson.databind.JsonNode> unsentImages = () -> null;
     private long lastEmitNanos;
     private long statesEmitted;
 
@@ -172,18 +172,15 @@ public final class Checkpoints {
     }
 
     /**
-     * While {@code condition} holds, no state is emitted: a state now would claim an image the output does
-     * not hold yet. The state held back goes out at the next chance once the condition clears.
+     * Every state carries {@code images}: the updates before its position whose row images are not emitted
+     * yet (see {@link CaptureState#unsentImages}), so that a run resuming from it still emits them.
      */
-    public void holdWhile(java.util.function.BooleanSupplier condition) {
-        this.held = condition;
+    public void carry(java.util.function.Supplier<com.fasterxml.jackson.databind.JsonNode> images) {
+        this.unsentImages = images;
     }
 
-    /** Emits the current state now, unless states are held. */
+    /** Emits the current state now. */
     public void emit() {
-        if (held.getAsBoolean()) {
-            return;
-        }
         if (encodedStreamStates == null) {
             try {
                 encodedStreamStates = Json.MAPPER.writeValueAsString(StateCodec.streamStates(streams));
@@ -192,7 +189,7 @@ public final class Checkpoints {
             }
             encodedStateBytes = MESSAGE_OVERHEAD_BYTES + encodedStreamStates.length();
         }
-        out.state(StateCodec.message(state(), encodedStreamStates, recordsSinceState));
+        out.state(StateCodec.message(state().withUnsentImages(unsentImages.get()), encodedStreamStates, recordsSinceState));
         recordsSinceState = 0;
         positionMoved = false;
         progressMoved = false;

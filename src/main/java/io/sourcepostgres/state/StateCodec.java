@@ -65,7 +65,8 @@ public final class StateCodec {
     /** The STATE message for {@code state}, its {@code stream_states} array given already encoded. */
     public static GlobalState message(CaptureState state, String streamStatesJson, long recordCount) {
         return new GlobalState(STATE_VERSION, Lsn.format(state.position()), state.systemIdentifier(),
-                state.slotName(), state.timeline(), streamStatesJson, recordCount);
+                state.slotName(), state.timeline(), state.unsentImages() == null ? null : state.unsentImages().toString(),
+                streamStatesJson, recordCount);
     }
 
     /** Parses a --state file's JSON; empty when it holds no state yet. */
@@ -117,7 +118,25 @@ public final class StateCodec {
                 streams.put(id, progress(id, entry.get("stream_state")));
             }
         }
-        return Optional.of(new CaptureState(position, systemId, slot, timeline, streams));
+        JsonNode unsent = shared.get("unsent_images");
+        if (unsent != null && !unsent.isNull() && !validUnsentImages(unsent)) {
+            throw garbage("shared_state.unsent_images is not a list of {namespace, stream, key, lsn, time}");
+        }
+        return Optional.of(new CaptureState(position, systemId, slot, timeline, streams)
+                .withUnsentImages(unsent == null || unsent.isNull() ? null : unsent));
+    }
+
+    private static boolean validUnsentImages(JsonNode list) {
+        if (!list.isArray()) {
+            return false;
+        }
+        for (JsonNode i : list) {
+            if (!i.path("stream").isTextual() || !i.path("key").isArray() || !i.path("lsn").canConvertToLong()
+                    || !i.path("time").isTextual()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static StreamProgress progress(StreamId id, JsonNode s) {

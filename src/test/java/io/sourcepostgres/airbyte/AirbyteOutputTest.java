@@ -47,7 +47,7 @@ class AirbyteOutputTest {
             record(out, plain, 1001, 3, List.of());
             out.log(LogLevel.INFO, "between records");
             record(out, hostile, 1001, 4, List.of(MetaChange.nulledUnrepresentable("v\"al")));
-            out.state(new GlobalState(1, "0/2A", "7712162267251139603", "slot", 0, "[]", 4));
+            out.state(new GlobalState(1, "0/2A", "7712162267251139603", "slot", 0, null, "[]", 4));
             record(out, noNamespace, 1002, 5, List.of(MetaChange.nulledUnrepresentable("a"),
                     new MetaChange("b", "NULLED", "SOURCE_RETRIEVAL_ERROR")));
             record(out, plain, 1002, 6, List.of());

@@ -132,6 +132,72 @@ class UnsentToastValuesIT {
     }
 
     @Test
+    void anImageStillWaitingWhenAStateIsWrittenIsEmittedByARunResumingFromThatState(PostgresCluster pg) throws Exception {
+        try (CaptureFixture f = withDocs(pg, 1)) {
+            try (Connection c = connect(f)) {
+                c.setAutoCommit(false);
+                try (Statement s = c.createStatement()) {
+                    s.execute("SAVEPOINT a");
+                    s.execute("UPDATE docs SET n = 7 WHERE id = 1");
+                    s.execute("RELEASE SAVEPOINT a");
+                }
+                c.commit();
+            }
+            ConnectorRun run = readOn(f);
+            // The state after the update's commit: the image waits for the stream to pass the read's position.
+            JsonNode waiting = run.states().stream().filter(s -> s.at("/global/shared_state/unsent_images").isArray())
+                    .findFirst().orElseThrow(() -> new AssertionError("no state carried the waiting image: " + run));
+            assertThat(waiting.at("/global/shared_state/unsent_images/0/stream").asText()).isEqualTo("docs");
+            assertThat(waiting.at("/global/shared_state/unsent_images/0/key").toString()).isEqualTo("[\"1\"]");
+
+            // An orchestrator that committed that state (and the records before it) and then lost the run.
+            f.setState(waiting);
+            ConnectorRun resumed = readOn(f);
+            assertThat(resumed.records()).as("the waiting image, from the run resuming there").hasSize(1);
+            assertThat(resumed.records().get(0).at("/data/n").asInt()).isEqualTo(7);
+            assertThat(resumed.records().get(0).at("/data/big").asText()).hasSize(128 * 32);
+            assertThat(resumed.states().get(resumed.states().size() - 1).at("/global/shared_state/unsent_images").isMissingNode())
+                    .as("nothing waits any more").isTrue();
+        }
+    }
+
+    @Test
+    void underConstantUpdatesStatesKeepComingAndTheRunEnds(PostgresCluster pg) throws Exception {
+        try (CaptureFixture f = withDocs(pg, 20)) {
+            AtomicBoolean stop = new AtomicBoolean();
+            ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+            Thread writer = new Thread(() -> {
+                try (Connection c = connect(f); Statement s = c.createStatement()) {
+                    for (int i = 0; !stop.get(); i++) {
+                        s.execute("UPDATE docs SET n = n + 1 WHERE id = " + (1 + i % 20));
+                    }
+                } catch (Throwable t) {
+                    failures.add(t);
+                }
+            });
+            writer.start();
+            List<JsonNode> all = new ArrayList<>();
+            try {
+                // Every run must end although images keep waiting for positions the stream has not reached.
+                for (int r = 0; r < 3; r++) {
+                    ConnectorRun run = f.launch(300); // the real launcher: a run that never ends fails, not hangs
+                    assertThat(run.exitCode()).as(run.toString()).isZero();
+                    f.setState(run.states().get(run.states().size() - 1));
+                    assertThat(run.states()).as("states while the updates flow").isNotEmpty();
+                    all.addAll(run.records());
+                }
+            } finally {
+                stop.set(true);
+                writer.join();
+            }
+            assertThat(failures).isEmpty();
+            all.addAll(readOn(f).records());
+            assertEveryImageIsRealAndInOrder(f, all);
+            assertAppliedEqualsTable(f, all);
+        }
+    }
+
+    @Test
     void compositeKeysOfOddTypesFindTheirRows(PostgresCluster pg) throws Exception {
         try (CaptureFixture f = new CaptureFixture(pg)) {
             f.sql("CREATE TYPE mood AS ENUM ('sad', 'ok')",
@@ -185,19 +251,23 @@ class UnsentToastValuesIT {
             assertThat(failures).isEmpty();
             all.addAll(readOn(f).records());
             assertEveryImageIsRealAndInOrder(f, all);
-            Map<String, JsonNode> applied = AppliedRecords.apply(all, d -> d.get("id").asText());
-            Map<String, String> table = new HashMap<>();
-            try (Connection c = connect(f); Statement s = c.createStatement();
-                    ResultSet rs = s.executeQuery("SELECT id, to_jsonb(d)::text FROM docs d")) {
-                while (rs.next()) {
-                    table.put(rs.getString(1), rs.getString(2));
-                }
+            assertAppliedEqualsTable(f, all);
+        }
+    }
+
+    /** Upserting and deleting {@code records} by id gives exactly the rows of docs. */
+    private static void assertAppliedEqualsTable(CaptureFixture f, List<JsonNode> records) throws Exception {
+        Map<String, JsonNode> applied = AppliedRecords.apply(records, d -> d.get("id").asText());
+        Map<String, String> table = new HashMap<>();
+        try (Connection c = connect(f); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT id, to_jsonb(d)::text FROM docs d")) {
+            while (rs.next()) {
+                table.put(rs.getString(1), rs.getString(2));
             }
-            assertThat(applied.keySet()).containsExactlyInAnyOrderElementsOf(table.keySet());
-            for (Map.Entry<String, String> e : table.entrySet()) {
-                assertThat(applied.get(e.getKey())).as("row %s", e.getKey())
-                        .isEqualTo(MAPPER.readTree(e.getValue()));
-            }
+        }
+        assertThat(applied.keySet()).containsExactlyInAnyOrderElementsOf(table.keySet());
+        for (Map.Entry<String, String> e : table.entrySet()) {
+            assertThat(applied.get(e.getKey())).as("row %s", e.getKey()).isEqualTo(MAPPER.readTree(e.getValue()));
         }
     }
 

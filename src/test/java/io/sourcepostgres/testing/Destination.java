@@ -33,7 +33,7 @@ public final class Destination {
         pg.execute(database, "CREATE TABLE " + qualifiedName + " (" + columnsAndKey + ")");
     }
 
-    /** Applies records in order. {@code keyColumns} maps stream name to its key columns. */
+    /** Applies records in order: upserts and deletes by each stream's key; an empty key list appends. */
     public void apply(List<JsonNode> records, java.util.Map<String, List<String>> keyColumns) {
         try (Connection c = pg.connect(database)) {
             c.setAutoCommit(false);
@@ -46,7 +46,9 @@ public final class Destination {
                 if (key == null) {
                     throw new AssertionError("no key columns given for stream " + r.get("stream"));
                 }
-                if (!data.path("_ab_cdc_deleted_at").isNull() && !data.path("_ab_cdc_deleted_at").isMissingNode()) {
+                if (key.isEmpty()) {
+                    append(c, table, data); // a keyless stream is an append-only history
+                } else if (!data.path("_ab_cdc_deleted_at").isNull() && !data.path("_ab_cdc_deleted_at").isMissingNode()) {
                     delete(c, table, key, data);
                 } else {
                     upsert(c, table, key, data, columnsByTable.computeIfAbsent(table, t -> columns(c, t)));
@@ -68,6 +70,14 @@ public final class Destination {
         }
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " t USING jsonb_populate_record(NULL::"
                 + table + ", ?::jsonb) r WHERE " + where)) {
+            ps.setString(1, data.toString());
+            ps.executeUpdate();
+        }
+    }
+
+    private static void append(Connection c, String table, JsonNode data) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO " + table + " SELECT * FROM jsonb_populate_record(NULL::" + table + ", ?::jsonb)")) {
             ps.setString(1, data.toString());
             ps.executeUpdate();
         }

@@ -101,6 +101,9 @@ public final class Orchestrator {
     private void checkLsnOrder(JsonNode record) {
         String stream = record.get("stream").asText();
         List<String> key = keyColumns.get(stream);
+        if (key == null || key.isEmpty()) {
+            return; // an append-only history has no key to order by
+        }
         StringBuilder k = new StringBuilder(stream);
         for (String column : key) {
             k.append('|').append(record.get("data").get(column));
