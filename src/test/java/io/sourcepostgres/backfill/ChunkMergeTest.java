@@ -2,7 +2,6 @@ package io.sourcepostgres.backfill;
 
 import static io.sourcepostgres.backfill.MergeFakes.ITEMS;
 import static io.sourcepostgres.backfill.MergeFakes.ITEMS_CAPTURED;
-import static io.sourcepostgres.backfill.MergeFakes.LOG;
 import static io.sourcepostgres.backfill.MergeFakes.LOG_CAPTURED;
 import static io.sourcepostgres.backfill.MergeFakes.backfilled;
 import static io.sourcepostgres.backfill.MergeFakes.changed;
