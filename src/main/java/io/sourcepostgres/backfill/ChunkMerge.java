@@ -61,8 +61,9 @@ public interface ChunkMerge {
     /**
      * Replication has reached {@code position}, between transactions. Emits the waiting chunk's rows when the
      * position has passed its high fence, then records the stream's progress (after the chunk's last key, or
-     * active after its last chunk); activates a finished keyless stream whose fence it passed. Returns whether
-     * a stream's progress changed, so that a STATE may be due.
+     * active after its last chunk); activates a finished keyless stream whose fence it passed; writes the waiting
+     * chunk's fence if its table's writers have ended since. Returns whether a stream's progress changed, so that
+     * a STATE may be due.
      */
     boolean reached(long position);
 }
