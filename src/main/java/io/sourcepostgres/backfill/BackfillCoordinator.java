@@ -54,8 +54,12 @@ import java.util.concurrent.Future;
  * <p>A table without a key is read by physical location and merged differently: by one start cut per stream
  * rather than per-chunk fences ({@link KeylessBackfills}); its chunks are emitted as soon as they are read,
  * unless an update or delete of the table raced the read, which reads the chunk again with replication paused.
+ *
+ * <p>The capture loop drives it through {@link ChunkMerge}. It reaches the server only through two narrow
+ * seams, {@link ChunkReads} (on the read-ahead thread) and {@link MergeFences} (on the capture thread), so that
+ * {@code ChunkMergeTest} runs these rules against fakes, a read at a time.
  */
-public final class BackfillCoordinator {
+public final class BackfillCoordinator implements ChunkMerge {
     private static final long PROGRESS_LOG_NANOS = 10_000_000_000L;
     /**
      * Fewest changes to a table that a read in flight logs before it gives up and is read again; above it,
@@ -63,7 +67,7 @@ public final class BackfillCoordinator {
      */
     private static final int MIN_LOGGED_CHANGES = 64;
 
-    private final Connection connection;
+    private final MergeFences fences;
     private final Deque<BackfillStream> queue;
     private final Map<StreamId, ChunkSource> readers = new HashMap<>();
     private final ChunkReadAhead readAhead;
@@ -114,7 +118,15 @@ public final class BackfillCoordinator {
     public BackfillCoordinator(Connection connection, ChunkReadAhead readAhead, Deque<BackfillStream> queue,
             Checkpoints checkpoints, ChangeRecordWriter records, RecentTransactions recent, LogSink out,
             int chunkRows, long chunkBytes) {
-        this.connection = connection;
+        this(new JdbcMergeFences(connection, out), readAhead, queue, checkpoints, records, recent, out, chunkRows,
+                chunkBytes);
+    }
+
+    /** As above, asking the server through {@code fences} (a unit test fakes them). */
+    BackfillCoordinator(MergeFences fences, ChunkReadAhead readAhead, Deque<BackfillStream> queue,
+            Checkpoints checkpoints, ChangeRecordWriter records, RecentTransactions recent, LogSink out,
+            int chunkRows, long chunkBytes) {
+        this.fences = fences;
         this.readAhead = readAhead;
         this.queue = new ArrayDeque<>(queue);
         this.checkpoints = checkpoints;
@@ -124,7 +136,7 @@ public final class BackfillCoordinator {
         this.chunkRows = chunkRows;
         this.chunkBytes = chunkBytes;
         this.maxLoggedChanges = Math.max(MIN_LOGGED_CHANGES, chunkRows);
-        this.keyless = new KeylessBackfills(connection, checkpoints, out);
+        this.keyless = new KeylessBackfills(fences, checkpoints, out);
         for (BackfillStream stream : this.queue) {
             if (stream.replicated && stream.keyless) {
                 keyless.start(stream);
@@ -144,10 +156,12 @@ public final class BackfillCoordinator {
      * Whether a change by transaction {@code xid} to {@code stream} is left out because the stream's keyless
      * backfill already holds its effect.
      */
+    @Override
     public boolean suppresses(StreamId stream, int xid) {
         return keyless.suppresses(stream, xid);
     }
 
+    @Override
     public boolean done() {
         return pending == null && inFlight == null && queue.isEmpty() && !keyless.activating();
     }
@@ -157,6 +171,7 @@ public final class BackfillCoordinator {
     }
 
     /** Whether a chunk waits for replication to pass its high fence. */
+    @Override
     public boolean awaitingFence() {
         return pending != null || keyless.activating();
     }
@@ -166,6 +181,7 @@ public final class BackfillCoordinator {
      * that is not replicated, or making a replicated chunk the waiting one), starts the next read, and
      * writes the waiting chunk's high fence once it may.
      */
+    @Override
     public void readNextChunk() {
         while (true) {
             if (inFlight == null) {
@@ -248,6 +264,7 @@ public final class BackfillCoordinator {
      * An UPDATE or DELETE of a keyless stream's table by transaction {@code xid}: logged while a chunk of it is
      * being read (see {@link #keylessRaced}).
      */
+    @Override
     public void keylessRowChanged(StreamId stream, int xid, long commitLsn) {
         InFlight f = inFlight;
         if (f != null && f.stream.replicated && f.stream.keyless && !f.overflowed() && f.stream.id.equals(stream)) {
@@ -321,8 +338,7 @@ public final class BackfillCoordinator {
     }
 
     private InFlight submit(BackfillStream stream, JsonNode resumeAfter, boolean replicationPaused) {
-        ChunkSource reader = readers.computeIfAbsent(stream.id,
-                id -> stream.keyless ? new CtidChunkReader(stream.plan) : new ChunkReader(stream.plan, stream.replanner));
+        ChunkSource reader = readers.computeIfAbsent(stream.id, id -> readAhead.sourceFor(stream));
         RecentTransactions.Mark delivered = recent.mark(); // before the read can take its snapshot
         return new InFlight(stream, readAhead.submit(stream, reader, resumeAfter, chunkRows, chunkBytes), replicationPaused,
                 delivered);
@@ -336,7 +352,7 @@ public final class BackfillCoordinator {
      */
     private void fenceIfReady() {
         if (pending != null && pending.highFence == PendingChunk.NO_FENCE
-                && pending.writers.finished(connection, pending.stream.id, out)) {
+                && fences.writersEnded(pending.writers, pending.stream.id)) {
             pending.highFence = fence();
         }
     }
@@ -366,6 +382,7 @@ public final class BackfillCoordinator {
     }
 
     /** A replicated change to {@code key} of {@code stream} by transaction {@code xid} committing at {@code commitLsn}. */
+    @Override
     public void changed(StreamId stream, TupleData tuple, int[] keyIndexes, int xid, long commitLsn) {
         if (keyIndexes.length == 0) {
             return;
@@ -389,6 +406,7 @@ public final class BackfillCoordinator {
      * Replication has reached {@code position} at a transaction boundary: emits the waiting chunk if the
      * position has passed its high fence. Returns whether the state changed.
      */
+    @Override
     public boolean reached(long position) {
         boolean activated = keyless.reached(position);
         fenceIfReady();
@@ -459,7 +477,7 @@ public final class BackfillCoordinator {
 
     private long fence() {
         try {
-            return WalFence.emit(connection);
+            return fences.writeFence();
         } catch (SQLException e) {
             throw SqlFailures.failure("Writing a backfill fence", e);
         }

@@ -8,7 +8,6 @@ import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.LogLevel;
 import io.sourcepostgres.airbyte.StreamId;
 import io.sourcepostgres.pgoutput.Lsn;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -39,14 +38,14 @@ import java.util.Map;
  * transaction the cut includes gone by, so a restart from an active state cannot replay one of them unfiltered.
  */
 public final class KeylessBackfills {
-    private final Connection connection;
+    private final MergeFences fences;
     private final Checkpoints checkpoints;
     private final LogSink out;
     private final Map<StreamId, KeylessStart> cuts = new HashMap<>();
     private final Map<StreamId, Long> activations = new LinkedHashMap<>();
 
-    KeylessBackfills(Connection connection, Checkpoints checkpoints, LogSink out) {
-        this.connection = connection;
+    KeylessBackfills(MergeFences fences, Checkpoints checkpoints, LogSink out) {
+        this.fences = fences;
         this.checkpoints = checkpoints;
         this.out = out;
     }
@@ -64,7 +63,7 @@ public final class KeylessBackfills {
                     + "again. For a clean history, reset the stream.");
         }
         if (position == null || position.start() == null) {
-            KeylessStart cut = KeylessStart.take(connection, stream.plan.serverMajorVersion());
+            KeylessStart cut = fences.keylessCut(stream.plan.serverMajorVersion());
             position = new CtidChunkReader.Position(0, 0, -1, cut);
             checkpoints.update(checkpoints.state().withStream(stream.id, current(stream.id).backfilledTo(position.toJson(), 0, null)));
             out.log(LogLevel.INFO, "Table " + stream.id + " has no primary key: backfilling it by physical location "
@@ -83,7 +82,7 @@ public final class KeylessBackfills {
     void finished(BackfillStream stream, JsonNode resumeAfter, long rowsDone) {
         long fence;
         try {
-            fence = WalFence.emit(connection);
+            fence = fences.writeFence();
         } catch (SQLException e) {
             throw ConnectorException.transientError("Writing a backfill fence failed: " + e.getMessage(), e);
         }

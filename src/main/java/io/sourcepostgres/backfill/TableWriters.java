@@ -33,7 +33,7 @@ public final class TableWriters {
     private long lastWarning;
     private boolean done;
 
-    private TableWriters(List<Long> xids, long standbyHorizon) {
+    TableWriters(List<Long> xids, long standbyHorizon) {
         this.xids = xids;
         this.standbyHorizon = standbyHorizon;
         this.done = xids.isEmpty() && standbyHorizon < 0;

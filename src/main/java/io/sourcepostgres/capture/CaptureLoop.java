@@ -1,6 +1,7 @@
 package io.sourcepostgres.capture;
 
 import io.sourcepostgres.backfill.BackfillCoordinator;
+import io.sourcepostgres.backfill.ChunkMerge;
 import io.sourcepostgres.backfill.RecentTransactions;
 import io.sourcepostgres.replication.CommittedChanges;
 import io.sourcepostgres.replication.RelationCache;
@@ -55,7 +56,7 @@ public final class CaptureLoop {
     private final UnsentToastValues.Sink exactImages = this::emitResolved;
     private final java.util.List<String> unrecoverable = new java.util.ArrayList<>();
 
-    private final BackfillCoordinator backfill;
+    private final ChunkMerge backfill;
     private final RecentTransactions recent;
     private boolean inTransaction;
     private int xid;
@@ -80,7 +81,7 @@ public final class CaptureLoop {
 
     public CaptureLoop(CommittedChanges changes, ChangeRecordWriter records,
             Checkpoints checkpoints, TruncateHandler truncates, UnchangedToastValues keylessToast,
-            UnsentToastValues toast, BackfillCoordinator backfill, RecentTransactions recent, AirbyteOutput out) {
+            UnsentToastValues toast, ChunkMerge backfill, RecentTransactions recent, AirbyteOutput out) {
         this.backfill = backfill;
         this.recent = recent;
         this.keylessToast = keylessToast;
