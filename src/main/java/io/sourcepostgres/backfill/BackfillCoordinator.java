@@ -373,10 +373,7 @@ public final class BackfillCoordinator implements ChunkMerge {
         queue.addLast(fresh);
     }
 
-    /**
-     * {@code observer} sees each replicated stream's chunk just before its rows are emitted (the capture drops
-     * row images the chunk supersedes).
-     */
+    @Override
     public void observeChunks(java.util.function.BiConsumer<StreamId, Chunk> observer) {
         this.chunkObserver = observer;
     }

@@ -66,4 +66,10 @@ public interface ChunkMerge {
      * a STATE may be due.
      */
     boolean reached(long position);
+
+    /**
+     * {@code observer} sees each replicated keyed chunk just before {@link #reached} emits its rows, between
+     * transactions (the capture drops the row images it set aside that the chunk supersedes).
+     */
+    void observeChunks(java.util.function.BiConsumer<StreamId, Chunk> observer);
 }
