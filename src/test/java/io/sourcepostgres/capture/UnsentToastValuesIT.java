@@ -162,6 +162,29 @@ class UnsentToastValuesIT {
     }
 
     @Test
+    void aBacklogOfUpdatesToOneLargeRowStillGetsAStateAfterEveryCommit(PostgresCluster pg) throws Exception {
+        try (CaptureFixture f = withDocs(pg, 2)) {
+            // Each update's read finds the last one's version of row 1, so each image is set aside until the
+            // next update supersedes it: at every commit but the last, one image waits.
+            try (Connection c = connect(f); Statement s = c.createStatement()) {
+                for (int i = 0; i < 300; i++) {
+                    s.execute("UPDATE docs SET n = n + 1 WHERE id = 1");
+                }
+                s.execute("UPDATE docs SET n = 99 WHERE id = 2");
+            }
+            ConnectorRun run = readOn(f);
+            assertThat(run.states()).as("a state per commit while states are small, images waiting or not")
+                    .hasSizeGreaterThan(250);
+            assertThat(run.states().stream().filter(st -> st.at("/global/shared_state/unsent_images").isArray()))
+                    .as("states that carry the image waiting at their commit").hasSizeGreaterThan(250);
+            assertEveryImageIsRealAndInOrder(f, run.records());
+            assertThat(run.records()).last().satisfies(r -> assertThat(r.at("/data/n").asInt()).isEqualTo(99));
+            assertThat(run.records()).filteredOn(r -> r.at("/data/id").asInt() == 1)
+                    .extracting(r -> r.at("/data/n").asInt()).containsExactly(300);
+        }
+    }
+
+    @Test
     void underConstantUpdatesStatesKeepComingAndTheRunEnds(PostgresCluster pg) throws Exception {
         try (CaptureFixture f = withDocs(pg, 20)) {
             AtomicBoolean stop = new AtomicBoolean();
