@@ -113,15 +113,7 @@ class UnsentToastValuesIT {
     @Test
     void anUpdateInsideASavepointIsEmittedOnceTheStreamPassedItsRead(PostgresCluster pg) throws Exception {
         try (CaptureFixture f = withDocs(pg, 1)) {
-            try (Connection c = connect(f)) {
-                c.setAutoCommit(false);
-                try (Statement s = c.createStatement()) {
-                    s.execute("SAVEPOINT a");
-                    s.execute("UPDATE docs SET n = 7 WHERE id = 1");
-                    s.execute("RELEASE SAVEPOINT a");
-                }
-                c.commit();
-            }
+            updateInsideASavepoint(f, 7);
             ConnectorRun run = readOn(f);
             assertEveryImageIsRealAndInOrder(f, run.records());
             assertThat(run.records()).hasSize(1);
@@ -134,15 +126,7 @@ class UnsentToastValuesIT {
     @Test
     void anImageStillWaitingWhenAStateIsWrittenIsEmittedByARunResumingFromThatState(PostgresCluster pg) throws Exception {
         try (CaptureFixture f = withDocs(pg, 1)) {
-            try (Connection c = connect(f)) {
-                c.setAutoCommit(false);
-                try (Statement s = c.createStatement()) {
-                    s.execute("SAVEPOINT a");
-                    s.execute("UPDATE docs SET n = 7 WHERE id = 1");
-                    s.execute("RELEASE SAVEPOINT a");
-                }
-                c.commit();
-            }
+            updateInsideASavepoint(f, 7);
             ConnectorRun run = readOn(f);
             // The state after the update's commit: the image waits for the stream to pass the read's position.
             JsonNode waiting = run.states().stream().filter(s -> s.at("/global/shared_state/unsent_images").isArray())
@@ -276,6 +260,19 @@ class UnsentToastValuesIT {
             all.addAll(readOn(f).records());
             assertEveryImageIsRealAndInOrder(f, all);
             assertAppliedEqualsTable(f, all);
+        }
+    }
+
+    /** Sets row 1's n inside a released SAVEPOINT: the row version's xmin is then the subtransaction's. */
+    private static void updateInsideASavepoint(CaptureFixture f, int n) throws Exception {
+        try (Connection c = connect(f)) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                s.execute("SAVEPOINT a");
+                s.execute("UPDATE docs SET n = " + n + " WHERE id = 1");
+                s.execute("RELEASE SAVEPOINT a");
+            }
+            c.commit();
         }
     }
 
