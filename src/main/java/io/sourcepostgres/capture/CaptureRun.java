@@ -81,8 +81,8 @@ public final class CaptureRun {
             PgConnection replication = openReplication(connections);
             PublicationMembership membership = new PublicationMembership(query, config.publicationName(),
                     server.majorVersion());
-            PartitionChanges partitionChanges = new PartitionChanges(new PartitionLeaves(query, server.majorVersion()),
-                    captured, out);
+            PartitionLeaves leaves = new PartitionLeaves(query, server.majorVersion());
+            PartitionChanges partitionChanges = new PartitionChanges(leaves, captured, out);
             CaptureState state;
             long target;
             try {
@@ -132,7 +132,10 @@ public final class CaptureRun {
                         checkpoints, backfill, membership, out);
                 PartitionWatch partitions = new PartitionWatch(partitionChanges, checkpoints, restarts);
                 RelationWatch relationWatch = new RelationWatch(state, membership, restarts, config.publicationName(), out);
-                RelationCache relations = new RelationCache(captured::targetOf,
+                LeafRouting routing = new LeafRouting(captured::targetOf, leaves, partitionChanges,
+                        leaves.publishedViaRoot(partitionChanges.roots(), config.publicationName(), server.majorVersion()),
+                        stream::lastReceivedLsn);
+                RelationCache relations = new RelationCache(routing::targetOf,
                         new io.sourcepostgres.discovery.CatalogTypeLookup(query), out, (r, t) -> {
                             relationWatch.onRelation(r, t);
                             partitions.poll(); // pgoutput describes a root again after a partition came or went

@@ -30,6 +30,7 @@ import java.util.Set;
 final class PartitionChanges {
     private final PartitionLeaves leaves;
     private final Map<StreamId, Long> roots = new LinkedHashMap<>();
+    private final Map<Long, Long> attachedAt = new java.util.HashMap<>();
     private final AirbyteOutput out;
 
     PartitionChanges(PartitionLeaves leaves, CapturedStreams captured, AirbyteOutput out) {
@@ -42,13 +43,28 @@ final class PartitionChanges {
         }
     }
 
+    java.util.Collection<Long> roots() {
+        return roots.values();
+    }
+
     boolean any() {
         return !roots.isEmpty();
     }
 
+    /**
+     * The WAL position before the last check that found {@code leaf} among a captured root's leaves (0: never found):
+     * a change of that partition written before it was one of the root's, since detaching a partition waits for its
+     * writers.
+     */
+    long attachedAt(long leaf) {
+        return attachedAt.getOrDefault(leaf, 0L);
+    }
+
     /** Each captured partitioned stream's leaves now; a root that is gone or no longer partitioned is left out. */
     Map<StreamId, String> now() {
+        long before = leaves.walPosition(); // read before the catalog, so that every leaf found was attached there
         Map<Long, String> byOid = leaves.of(roots.values());
+        byOid.values().forEach(token -> PartitionLeaves.leaves(token).forEach(l -> attachedAt.put(l, before)));
         Map<StreamId, String> now = new LinkedHashMap<>();
         roots.forEach((stream, oid) -> {
             if (byOid.containsKey(oid)) {

@@ -56,6 +56,61 @@ final class PartitionLeaves {
         return tokens;
     }
 
+    /** The server's WAL position now (on a standby: its replay position), unsigned. */
+    long walPosition() {
+        try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery("SELECT (CASE WHEN"
+                + " pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()"
+                + " ELSE pg_catalog.pg_current_wal_insert_lsn() END)::text")) {
+            rs.next();
+            return io.sourcepostgres.pgoutput.Lsn.parse(rs.getString(1));
+        } catch (SQLException e) {
+            throw ConnectorException.transientError("Reading the WAL position failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether relation {@code oid} is a partition of {@code root} now, at any depth. */
+    boolean isPartitionOf(long oid, long root) {
+        try (PreparedStatement ps = connection.prepareStatement("SELECT pg_catalog.pg_partition_root(?::oid) = ?::oid"
+                + " AND ?::oid <> ?::oid")) {
+            ps.setLong(1, oid);
+            ps.setLong(2, root);
+            ps.setLong(3, oid);
+            ps.setLong(4, root);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        } catch (SQLException e) {
+            throw ConnectorException.transientError("Looking up the partition root of relation " + oid + " failed: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** The oids of {@code roots} whose partitions' changes {@code publication} publishes as changes of the root. */
+    Set<Long> publishedViaRoot(Collection<Long> roots, String publication, int serverMajorVersion) {
+        Set<Long> via = new java.util.HashSet<>();
+        if (serverMajorVersion < 13 || roots.isEmpty()) {
+            return via; // no publish_via_partition_root: changes come per partition
+        }
+        // With the option, pg_publication_tables lists a published root (and not its partitions).
+        try (PreparedStatement ps = connection.prepareStatement("SELECT c.oid FROM pg_catalog.pg_publication p"
+                + " JOIN pg_catalog.pg_publication_tables pt ON pt.pubname = p.pubname"
+                + " JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
+                + " JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
+                + " WHERE p.pubname = ? AND p.pubviaroot AND c.oid = ANY (?::oid[])")) {
+            ps.setString(1, publication);
+            ps.setArray(2, connection.createArrayOf("bigint", roots.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    via.add(rs.getLong(1));
+                }
+            }
+        } catch (SQLException e) {
+            throw ConnectorException.transientError("Reading publication \"" + publication + "\" failed: "
+                    + e.getMessage(), e);
+        }
+        return via;
+    }
+
     /** The leaves of a token, in its order. */
     static Set<Long> leaves(String token) {
         Set<Long> leaves = new LinkedHashSet<>();
@@ -67,8 +122,10 @@ final class PartitionLeaves {
 
     /** How to name relation {@code oid} to a person now: its qualified name, or that it no longer exists. */
     String describe(long oid) {
-        try (PreparedStatement ps = connection.prepareStatement("SELECT ?::oid::regclass::text,"
-                + " (SELECT pg_catalog.pg_partition_root(?::oid)::regclass::text WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_inherits"
+        String name = "(SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_class c"
+                + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ";
+        try (PreparedStatement ps = connection.prepareStatement("SELECT " + name + "?::oid), (SELECT " + name
+                + "pg_catalog.pg_partition_root(?::oid)) WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_inherits"
                 + " WHERE inhrelid = ?::oid)) FROM pg_catalog.pg_class WHERE oid = ?::oid")) {
             for (int i = 1; i <= 4; i++) {
                 ps.setLong(i, oid);

@@ -39,7 +39,6 @@ class PartitionChangesIT {
     void partitionsAttachedCreatedAndRemovedBetweenRunsKeepTheDestinationExactOrNamedInAWarning(PostgresCluster pg) {
         try (CaptureFixture f = new CaptureFixture(pg)) {
             Root o = root(f, pg);
-            f.createPublicationAndSlot();
             o.run(RUN);
             o.assertDestinationEqualsSource("public.m");
 
@@ -84,7 +83,7 @@ class PartitionChangesIT {
             // Detached and dropped partitions: their rows leave the root without delete records. A WARN names each, and
             // the destination holds exactly the source's rows plus theirs; writes to the detached table stay out.
             List<String> detached = Destination.rows(pg, f.database, "public.m_b");
-            List<String> dropped = Destination.rows(pg, f.database, "public.m_c");
+            List<String> dropped = rows(pg, f.database, "SELECT ROW(id, region, v)::text FROM public.m_c"); // m's column order
             f.sql("ALTER TABLE public.m DETACH PARTITION public.m_b", "DROP TABLE public.m_c",
                     "INSERT INTO public.m_b VALUES (5000, 'b', 'written to the detached table')",
                     "UPDATE public.m SET v = 'after the detach' WHERE id = 4 AND region = 'a'");
@@ -97,7 +96,7 @@ class PartitionChangesIT {
             expected.addAll(detached);
             expected.addAll(dropped);
             expected.sort(null);
-            assertThat(o.destinationRows("public.m")).isEqualTo(expected);
+            assertSameRows(o.destinationRows("public.m"), expected);
 
             // The fix the WARN names: clear the stream in the destination and backfill it again.
             pg.execute(o.destination().database(), "DELETE FROM public.m");
@@ -112,7 +111,6 @@ class PartitionChangesIT {
     void aFilledTableAttachedWhileStreamingUnderConcurrentWritersReachesTheStream(PostgresCluster pg) throws Exception {
         try (CaptureFixture f = new CaptureFixture(pg)) {
             Root o = root(f, pg);
-            f.createPublicationAndSlot();
             f.config().put("tail", true);
             f.sql("CREATE TABLE public.m_c (id int NOT NULL, region text NOT NULL, v text)",
                     "INSERT INTO public.m_c SELECT g, 'c', 'c' || g FROM generate_series(1, 300) g");
@@ -143,7 +141,8 @@ class PartitionChangesIT {
             throws Exception {
         try (CaptureFixture f = new CaptureFixture(pg)) {
             Root o = root(f, pg);
-            f.createPublicationAndSlot();
+            // DETACH ... CONCURRENTLY refuses a root with a default partition.
+            f.sql("DELETE FROM public.m WHERE region = 'e'", "DROP TABLE public.m_default");
             f.config().put("tail", true);
             List<String> detached;
             try (ConnectorProcess p = o.start(); Writers w = new Writers(pg, f.database)) {
@@ -153,6 +152,12 @@ class PartitionChangesIT {
                 // The writers keep moving rows in and out of m_x through the root; once detached, nothing of theirs
                 // reaches it, so what it holds right after the detach is what left the root.
                 // CONCURRENTLY (14+) cannot run in a transaction block; each statement here is its own.
+                if (pg.majorVersion() < 13) {
+                    // Without publish_via_partition_root, changes come per partition, and only a partition whose
+                    // changes the stream had decoded before the detach is followed exactly (see LeafRouting).
+                    f.sql("INSERT INTO public.m VALUES (888888, 'x', 'marker')");
+                    p.await(m -> m.at("/record/data/id").asInt() == 888888, RUN, "the marker in m_x");
+                }
                 f.sql("ALTER TABLE public.m DETACH PARTITION public.m_x" + (pg.majorVersion() >= 14 ? " CONCURRENTLY" : ""));
                 detached = Destination.rows(pg, f.database, "public.m_x");
                 f.sql("INSERT INTO public.m_x VALUES (7000, 'x', 'written to the detached table')",
@@ -172,7 +177,7 @@ class PartitionChangesIT {
             List<String> expected = new ArrayList<>(Destination.rows(pg, f.database, "public.m"));
             expected.addAll(detached);
             expected.sort(null);
-            assertThat(o.destinationRows("public.m")).isEqualTo(expected);
+            assertSameRows(o.destinationRows("public.m"), expected);
         }
     }
 
@@ -194,9 +199,33 @@ class PartitionChangesIT {
         return new Root(new Orchestrator(f, destination, Map.of("m", List.of("id", "region"))), destination);
     }
 
+    /** Compares row lists by their differences: AssertJ cuts long lists short when it prints them. */
+    private static void assertSameRows(List<String> actual, List<String> expected) {
+        List<String> missing = new ArrayList<>(expected);
+        missing.removeAll(actual);
+        List<String> extra = new ArrayList<>(actual);
+        extra.removeAll(expected);
+        assertThat(missing).as("rows the destination lacks").isEmpty();
+        assertThat(extra).as("rows only the destination holds").isEmpty();
+        assertThat(actual).hasSameSizeAs(expected);
+    }
+
     private static boolean active(JsonNode m) {
         return m.path("type").asText().equals("STATE")
                 && m.at("/state/global/stream_states/0/stream_state/phase").asText().equals("active");
+    }
+
+    private static List<String> rows(PostgresCluster pg, String database, String sql) {
+        List<String> rows = new ArrayList<>();
+        try (Connection c = pg.connect(database); java.sql.Statement st = c.createStatement();
+                java.sql.ResultSet rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                rows.add(rs.getString(1));
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+        }
+        return rows;
     }
 
     private static boolean log(JsonNode m, String level, String text) {
@@ -280,24 +309,30 @@ class PartitionChangesIT {
                 ThreadLocalRandom random = ThreadLocalRandom.current();
                 int next = base;
                 while (!stop.get()) {
-                    int op = random.nextInt(10);
-                    int id = next == base ? base : base + random.nextInt(next - base);
-                    if (op < 4 || next == base) {
-                        insert.setInt(1, next++);
-                        insert.setString(2, regions[random.nextInt(3)]);
-                        insert.executeUpdate();
-                    } else if (op < 6) {
-                        update.setInt(1, id);
-                        update.executeUpdate();
-                    } else if (op < 9) {
-                        move.setString(1, regions[random.nextInt(3)]);
-                        move.setInt(2, id);
-                        move.executeUpdate();
-                    } else {
-                        delete.setInt(1, id);
-                        delete.executeUpdate();
+                    try {
+                        int op = random.nextInt(10);
+                        int id = next == base ? base : base + random.nextInt(next - base);
+                        if (op < 4 || next == base) {
+                            insert.setInt(1, next++);
+                            insert.setString(2, regions[random.nextInt(3)]);
+                            insert.executeUpdate();
+                        } else if (op < 6) {
+                            update.setInt(1, id);
+                            update.executeUpdate();
+                        } else if (op < 9) {
+                            move.setString(1, regions[random.nextInt(3)]);
+                            move.setInt(2, id);
+                            move.executeUpdate();
+                        } else {
+                            delete.setInt(1, id);
+                            delete.executeUpdate();
+                        }
+                        writes.incrementAndGet();
+                    } catch (java.sql.SQLException e) {
+                        if (!"23514".equals(e.getSQLState())) {
+                            throw e; // else: no partition for the region any more (detached), which the test does
+                        }
                     }
-                    writes.incrementAndGet();
                 }
             } catch (Throwable e) {
                 failure.compareAndSet(null, e);
