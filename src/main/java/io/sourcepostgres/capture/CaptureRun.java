@@ -132,9 +132,10 @@ public final class CaptureRun {
                         checkpoints, backfill, membership, out);
                 PartitionWatch partitions = new PartitionWatch(partitionChanges, checkpoints, restarts);
                 RelationWatch relationWatch = new RelationWatch(state, membership, restarts, config.publicationName(), out);
+                java.util.concurrent.atomic.AtomicReference<CaptureLoop> loop = new java.util.concurrent.atomic.AtomicReference<>();
                 LeafRouting routing = new LeafRouting(captured::targetOf, leaves, partitionChanges,
                         leaves.publishedViaRoot(partitionChanges.roots(), config.publicationName(), server.majorVersion()),
-                        stream::lastReceivedLsn);
+                        () -> loop.get().transactionCommit());
                 RelationCache relations = new RelationCache(routing::targetOf,
                         new io.sourcepostgres.discovery.CatalogTypeLookup(query), out, (r, t) -> {
                             relationWatch.onRelation(r, t);
@@ -144,6 +145,7 @@ public final class CaptureRun {
                         new ChangeRecordWriter(out), checkpoints, new TruncateHandler(out, config.truncateHandling(), restarts::restart,
                                 new TruncateTriggers(query)::deletesFirst),
                         new UnchangedToastValues(query), new UnsentToastValues(query), backfill, recent, out);
+                loop.set(capture);
                 // Checked whenever the stream is idle between transactions: a SIGTERM stops cleanly, a server
                 // shutdown fails the run (transient) instead of holding the server's shutdown open.
                 ServerShutdownWatch serverShutdown = new ServerShutdownWatch(query);

@@ -153,8 +153,10 @@ class PartitionChangesIT {
                 // reaches it, so what it holds right after the detach is what left the root.
                 // CONCURRENTLY (14+) cannot run in a transaction block; each statement here is its own.
                 if (pg.majorVersion() < 13) {
-                    // Without publish_via_partition_root, changes come per partition, and only a partition whose
-                    // changes the stream had decoded before the detach is followed exactly (see LeafRouting).
+                    // Without publish_via_partition_root, changes come per partition, and the partition's changes are
+                    // only placed exactly when the stream decoded them before the detach (see LeafRouting): the
+                    // writers stop and the stream catches up first.
+                    w.close();
                     f.sql("INSERT INTO public.m VALUES (888888, 'x', 'marker')");
                     p.await(m -> m.at("/record/data/id").asInt() == 888888, RUN, "the marker in m_x");
                 }
@@ -162,7 +164,9 @@ class PartitionChangesIT {
                 detached = Destination.rows(pg, f.database, "public.m_x");
                 f.sql("INSERT INTO public.m_x VALUES (7000, 'x', 'written to the detached table')",
                         "UPDATE public.m SET v = 'after the detach' WHERE id = 8 AND region = 'a'");
-                w.awaitWrites(w.writes() + 200);
+                if (pg.majorVersion() >= 13) {
+                    w.awaitWrites(w.writes() + 200);
+                }
                 p.await(m -> log(m, "WARN", "public.m_x"), RUN, "a WARN naming the detached partition");
                 w.close();
                 f.sql("INSERT INTO public.m VALUES (999999, 'a', 'marker')");
