@@ -31,6 +31,7 @@ final class PartitionChanges {
     private final PartitionLeaves leaves;
     private final Map<StreamId, Long> roots = new LinkedHashMap<>();
     private final Map<Long, Long> attachedAt = new java.util.HashMap<>();
+    private final Set<StreamId> keyless = new java.util.HashSet<>();
     private final AirbyteOutput out;
 
     PartitionChanges(PartitionLeaves leaves, CapturedStreams captured, AirbyteOutput out) {
@@ -39,12 +40,20 @@ final class PartitionChanges {
         for (Map.Entry<StreamId, CapturedStreams.Target> e : captured.targets().entrySet()) {
             if (e.getValue().table().isPartitioned()) {
                 roots.put(e.getKey(), e.getValue().table().oid());
+                if (e.getValue().key().isEmpty()) {
+                    keyless.add(e.getKey());
+                }
             }
         }
     }
 
     java.util.Collection<Long> roots() {
         return roots.values();
+    }
+
+    /** Whether {@code stream} has no key: backfilled by physical location, its backfill only starts over between runs. */
+    boolean keyless(StreamId stream) {
+        return keyless.contains(stream);
     }
 
     boolean any() {
