@@ -162,8 +162,12 @@ class PartitionChangesIT {
                 }
                 f.sql("ALTER TABLE public.m DETACH PARTITION public.m_x" + (pg.majorVersion() >= 14 ? " CONCURRENTLY" : ""));
                 detached = Destination.rows(pg, f.database, "public.m_x");
-                f.sql("INSERT INTO public.m_x VALUES (7000, 'x', 'written to the detached table')",
-                        "UPDATE public.m SET v = 'after the detach' WHERE id = 8 AND region = 'a'");
+                if (pg.majorVersion() < 13 || pg.majorVersion() >= 15) {
+                    // On 13 and 14, pgoutput itself keeps publishing the detached table under its former root for the
+                    // rest of the session (README: Partitioned tables); a later run is not affected.
+                    f.sql("INSERT INTO public.m_x VALUES (7000, 'x', 'written to the detached table')");
+                }
+                f.sql("UPDATE public.m SET v = 'after the detach' WHERE id = 8 AND region = 'a'");
                 if (pg.majorVersion() >= 13) {
                     w.awaitWrites(w.writes() + 200);
                 }
