@@ -107,6 +107,11 @@ public final class CaptureLoop {
         toast.restore(images, describe, exactImages);
     }
 
+    /** The commit position of the transaction being received (its BEGIN's final LSN); the last one's between transactions. */
+    public long transactionCommit() {
+        return commitLsn;
+    }
+
     public long changesEmitted() {
         return changesEmitted;
     }

@@ -81,12 +81,15 @@ public final class CaptureRun {
             PgConnection replication = openReplication(connections);
             PublicationMembership membership = new PublicationMembership(query, config.publicationName(),
                     server.majorVersion());
+            PartitionLeaves leaves = new PartitionLeaves(query, server.majorVersion());
+            PartitionChanges partitionChanges = new PartitionChanges(leaves, captured, out);
             CaptureState state;
             long target;
             try {
                 state = StreamStarts.identify(startState(server, prepared, replication),
                         inputState.map(CaptureState::streams).orElse(Map.of()), inputState.isPresent(), captured, membership,
                         config.publicationName(), out);
+                state = partitionChanges.atStart(state);
                 target = config.tail() ? -1 : WalFence.emit(query);
             } catch (RuntimeException | SQLException e) {
                 io.sourcepostgres.postgres.PgConnections.closeQuietly(replication);
@@ -127,13 +130,22 @@ public final class CaptureRun {
                         config.backfillChunkBytes());
                 BackfillRestarts restarts = new BackfillRestarts(query, config.publicationName(), catalog, captured,
                         checkpoints, backfill, membership, out);
-                RelationCache relations = new RelationCache(captured::targetOf,
-                        new io.sourcepostgres.discovery.CatalogTypeLookup(query), out,
-                        new RelationWatch(state, membership, restarts, config.publicationName(), out)::onRelation);
+                PartitionWatch partitions = new PartitionWatch(partitionChanges, checkpoints, restarts);
+                RelationWatch relationWatch = new RelationWatch(state, membership, restarts, config.publicationName(), out);
+                java.util.concurrent.atomic.AtomicReference<CaptureLoop> loop = new java.util.concurrent.atomic.AtomicReference<>();
+                LeafRouting routing = new LeafRouting(captured::targetOf, leaves, partitionChanges,
+                        leaves.publishedViaRoot(partitionChanges.roots(), config.publicationName(), server.majorVersion()),
+                        () -> loop.get().transactionCommit());
+                RelationCache relations = new RelationCache(routing::targetOf,
+                        new io.sourcepostgres.discovery.CatalogTypeLookup(query), out, (r, t) -> {
+                            relationWatch.onRelation(r, t);
+                            partitions.poll(); // pgoutput describes a root again after a partition came or went
+                        });
                 CaptureLoop capture = new CaptureLoop(new CommittedChanges(stream, streamed, relations),
                         new ChangeRecordWriter(out), checkpoints, new TruncateHandler(out, config.truncateHandling(), restarts::restart,
                                 new TruncateTriggers(query)::deletesFirst),
                         new UnchangedToastValues(query), new UnsentToastValues(query), backfill, recent, out);
+                loop.set(capture);
                 // Checked whenever the stream is idle between transactions: a SIGTERM stops cleanly, a server
                 // shutdown fails the run (transient) instead of holding the server's shutdown open.
                 ServerShutdownWatch serverShutdown = new ServerShutdownWatch(query);
@@ -152,7 +164,10 @@ public final class CaptureRun {
                 capture.run(target, () -> {
                     serverShutdown.check();
                     return shutdown.requested();
-                }, liveness::check);
+                }, () -> {
+                    liveness.check();
+                    partitions.poll();
+                });
                 out.log(LogLevel.INFO, "Caught up at " + Lsn.format(checkpoints.position()) + ": "
                         + capture.changesEmitted() + " changes and " + backfill.rowsEmitted() + " backfilled rows emitted");
             } finally {

@@ -58,6 +58,9 @@ public final class StateCodec {
             if (p.publicationMembership() != null) {
                 progress.put("publication", p.publicationMembership());
             }
+            if (p.partitions() != null) {
+                progress.put("partitions", p.partitions());
+            }
         }
         return streams;
     }
@@ -166,7 +169,8 @@ public final class StateCodec {
         JsonNode membership = s.get("publication");
         return new StreamProgress(p, backfilling ? after : null, s.path("rows_done").asLong(0),
                 backfilling && scanKey != null && scanKey.isArray() ? scanKey : null,
-                s.path("relation_oid").asLong(0), membership != null && membership.isTextual() ? membership.asText() : null);
+                s.path("relation_oid").asLong(0), membership != null && membership.isTextual() ? membership.asText() : null,
+                s.path("partitions").isTextual() ? s.path("partitions").asText() : null);
     }
 
     private static JsonNode findGlobal(JsonNode json) {

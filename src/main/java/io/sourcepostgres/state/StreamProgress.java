@@ -19,9 +19,12 @@ import com.fasterxml.jackson.databind.JsonNode;
  *     state written before it was recorded). A table dropped and recreated under the same name has another.
  * @param publicationMembership what makes the publication publish the table ({@code capture.PublicationMembership});
  *     null when not known. It changes when the table leaves the publication and is added back.
+ * @param partitions for a partitioned table, its leaf partitions' oids as last checked ({@code capture.PartitionLeaves}:
+ *     ascending, comma-separated; empty when it has none); null for an ordinary table, and when not known (a state
+ *     written before the connector recorded it). Partitions attached or detached change it, and no WAL says so.
  */
 public record StreamProgress(Phase phase, JsonNode resumeAfter, long rowsDone, JsonNode scanKey, long relationOid,
-        String publicationMembership) {
+        String publicationMembership, String partitions) {
 
     public enum Phase { PENDING, BACKFILLING, ACTIVE }
 
@@ -29,15 +32,20 @@ public record StreamProgress(Phase phase, JsonNode resumeAfter, long rowsDone, J
     public static final StreamProgress ACTIVE = new StreamProgress(Phase.ACTIVE, null, 0);
 
     public StreamProgress(Phase phase, JsonNode resumeAfter, long rowsDone) {
-        this(phase, resumeAfter, rowsDone, null, 0, null);
+        this(phase, resumeAfter, rowsDone, null, 0, null, null);
     }
 
     public StreamProgress(Phase phase, JsonNode resumeAfter, long rowsDone, JsonNode scanKey) {
-        this(phase, resumeAfter, rowsDone, scanKey, 0, null);
+        this(phase, resumeAfter, rowsDone, scanKey, 0, null, null);
     }
 
     public StreamProgress(Phase phase, JsonNode resumeAfter, long rowsDone, long relationOid, String publicationMembership) {
-        this(phase, resumeAfter, rowsDone, null, relationOid, publicationMembership);
+        this(phase, resumeAfter, rowsDone, null, relationOid, publicationMembership, null);
+    }
+
+    public StreamProgress(Phase phase, JsonNode resumeAfter, long rowsDone, JsonNode scanKey, long relationOid,
+            String publicationMembership) {
+        this(phase, resumeAfter, rowsDone, scanKey, relationOid, publicationMembership, null);
     }
 
     public boolean isActive() {
@@ -46,7 +54,7 @@ public record StreamProgress(Phase phase, JsonNode resumeAfter, long rowsDone, J
 
     /** Set by the backfill when a chunk's rows are out: the scan goes on after {@code key} of {@code keyColumns}. */
     public StreamProgress backfilledTo(JsonNode key, long rows, JsonNode keyColumns) {
-        return new StreamProgress(Phase.BACKFILLING, key, rows, keyColumns, relationOid, publicationMembership);
+        return new StreamProgress(Phase.BACKFILLING, key, rows, keyColumns, relationOid, publicationMembership, partitions);
     }
 
     /** As {@link #backfilledTo(JsonNode, long, JsonNode)}, keeping the scan key recorded so far. */
@@ -56,16 +64,21 @@ public record StreamProgress(Phase phase, JsonNode resumeAfter, long rowsDone, J
 
     /** Set by the backfill when its last chunk is out: from now on only replication feeds the stream. */
     public StreamProgress completed() {
-        return new StreamProgress(Phase.ACTIVE, null, 0, null, relationOid, publicationMembership);
+        return new StreamProgress(Phase.ACTIVE, null, 0, null, relationOid, publicationMembership, partitions);
     }
 
     /** Set when the stream's backfill starts over from its first row. */
     public StreamProgress restarted() {
-        return new StreamProgress(Phase.PENDING, null, 0, null, relationOid, publicationMembership);
+        return new StreamProgress(Phase.PENDING, null, 0, null, relationOid, publicationMembership, partitions);
     }
 
     /** The same progress, now known to belong to table {@code oid} published through {@code membership}. */
     public StreamProgress of(long oid, String membership) {
-        return new StreamProgress(phase, resumeAfter, rowsDone, scanKey, oid, membership);
+        return new StreamProgress(phase, resumeAfter, rowsDone, scanKey, oid, membership, partitions);
+    }
+
+    /** The same progress, its partitioned table now known to have the leaf partitions {@code leaves}. */
+    public StreamProgress withPartitions(String leaves) {
+        return new StreamProgress(phase, resumeAfter, rowsDone, scanKey, relationOid, publicationMembership, leaves);
     }
 }

@@ -40,10 +40,13 @@ class PartitionsIT {
             ConnectorRun second = f.read();
             assertThat(second.exitCode()).as(second.toString()).isZero();
             assertThat(second.records()).allMatch(r -> r.get("stream").asText().equals("m"));
-            JsonNode last = second.records().get(second.records().size() - 1);
-            assertThat(last.at("/data/id").asInt()).isEqualTo(1);
-            assertThat(last.at("/data/region").asText()).isEqualTo("b");
-            assertThat(last.at("/data/_ab_cdc_deleted_at").isNull()).isTrue();
+            // The new partition holds a row when the run starts, so the root is backfilled again (a partition
+            // attached with rows looks the same, see PartitionChangesIT): applied in order, the moved row ends in b.
+            List<JsonNode> all = new java.util.ArrayList<>(first.records());
+            all.addAll(second.records());
+            assertThat(io.sourcepostgres.testing.AppliedRecords.apply(all,
+                    d -> d.get("id").asText() + "|" + d.get("region").asText()).keySet())
+                    .containsExactly("1|b", "2|x", "3|b");
         }
     }
 

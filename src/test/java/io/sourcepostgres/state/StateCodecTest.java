@@ -64,6 +64,21 @@ class StateCodecTest {
     }
 
     @Test
+    void aPartitionedStreamsLeavesReadBackAndAStateWithoutThemStaysValid() throws IOException {
+        Map<StreamId, StreamProgress> streams = new LinkedHashMap<>();
+        streams.put(new StreamId("public", "m"), StreamProgress.ACTIVE.of(16384, "all:1").withPartitions("16390,16398"));
+        streams.put(new StreamId("public", "empty"), StreamProgress.ACTIVE.withPartitions(""));
+        CaptureState state = new CaptureState(0x1_016B_3748L, "7712162267251139603", "flow_slot", streams);
+        String json = written(state, 1);
+        assertThat(json).contains("\"partitions\":\"16390,16398\"").contains("\"partitions\":\"\"");
+        assertThat(StateCodec.fromJson(Json.MAPPER.readTree(json))).contains(state);
+        // Written before the leaves were recorded: read as not known.
+        CaptureState older = StateCodec.fromJson(Json.MAPPER.readTree(json.replace(",\"partitions\":\"16390,16398\"", "")))
+                .orElseThrow();
+        assertThat(older.streams().get(new StreamId("public", "m")).partitions()).isNull();
+    }
+
+    @Test
     void aNewPositionSharesTheStreamsProgress() {
         CaptureState state = sample();
         CaptureState moved = state.withPosition(state.position() + 100);
