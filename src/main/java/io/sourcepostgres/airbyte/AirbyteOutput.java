@@ -170,7 +170,14 @@ public final class AirbyteOutput implements StateSink, LogSink, AutoCloseable {
         g.writeEndObject();
         g.writeFieldName("sourceStats");
         g.writeStartObject();
-        g.writeNumberField("recordCount", (double) state.recordCount());
+        g.writeFieldName("recordCount");
+        long count = state.recordCount();
+        if (count >= 0 && count < 10_000_000) {
+            // What Double.toString prints for a whole number below 10^7 (above it, an exponent), without its cost.
+            g.writeNumber(count + ".0");
+        } else {
+            g.writeNumber((double) count);
+        }
         g.writeEndObject();
         g.writeEndObject();
     }

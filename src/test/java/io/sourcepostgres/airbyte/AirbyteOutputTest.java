@@ -45,7 +45,8 @@ class AirbyteOutputTest {
         String b = "[{\"stream_descriptor\":{\"name\":\"" + "x".repeat(20_000) + "\"},\"stream_state\":{}}]";
         List<GlobalState> states = List.of(new GlobalState(1, "0/2A", "77", "slot", 0, a, 1),
                 new GlobalState(1, "0/2B", "77", "slot", 0, a, 0), new GlobalState(1, "0/2C", "77", "slot", 3, b, 2),
-                new GlobalState(1, "0/2D", "77", "slot", 3, new String(a), 5));
+                new GlobalState(1, "0/2D", "77", "slot", 3, new String(a), 9_999_999),
+                new GlobalState(1, "0/2E", "77", "slot", 3, b, 10_000_000), new GlobalState(1, "0/2F", "77", "slot", 3, b, 0));
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (AirbyteOutput out = new AirbyteOutput(bytes, new Secrets())) {
             states.forEach(out::state);
