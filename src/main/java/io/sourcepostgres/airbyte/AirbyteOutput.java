@@ -1,6 +1,7 @@
 package io.sourcepostgres.airbyte;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -40,6 +41,12 @@ public final class AirbyteOutput implements StateSink, LogSink, AutoCloseable {
     private final Secrets secrets;
     private volatile LogLevel threshold = LogLevel.INFO;
     private long lastFlushNanos = System.nanoTime();
+    /**
+     * The last state's {@code stream_states} and its UTF-8 bytes: the array seldom changes between states (the
+     * same String comes back), and encoding it anew per state was most of a per-commit state's cost.
+     */
+    private String streamStatesJson;
+    private SerializedString streamStatesUtf8;
 
     public AirbyteOutput(OutputStream stdout, Secrets secrets) {
         this.buffered = new java.io.BufferedOutputStream(stdout, BUFFER_BYTES);
@@ -116,7 +123,7 @@ public final class AirbyteOutput implements StateSink, LogSink, AutoCloseable {
             gen.writeStartObject();
             gen.writeStringField("type", "STATE");
             gen.writeFieldName("state");
-            writeGlobalState(gen, state);
+            writeGlobalState(gen, state, streamStatesUtf8(state.streamStatesJson()));
             gen.writeEndObject();
             gen.writeRaw('\n');
         } catch (IOException | RuntimeException e) {
@@ -130,7 +137,16 @@ public final class AirbyteOutput implements StateSink, LogSink, AutoCloseable {
         }
     }
 
-    private static void writeGlobalState(JsonGenerator g, GlobalState state) throws IOException {
+    private SerializedString streamStatesUtf8(String json) {
+        if (json != streamStatesJson) { // identity: the keeper of the states hands back the same String until it changes
+            streamStatesUtf8 = new SerializedString(json);
+            streamStatesJson = json;
+        }
+        return streamStatesUtf8;
+    }
+
+    private static void writeGlobalState(JsonGenerator g, GlobalState state, SerializedString streamStates)
+            throws IOException {
         g.writeStartObject();
         g.writeStringField("type", "GLOBAL");
         g.writeFieldName("global");
@@ -150,11 +166,18 @@ public final class AirbyteOutput implements StateSink, LogSink, AutoCloseable {
         }
         g.writeEndObject();
         g.writeFieldName("stream_states");
-        g.writeRawValue(state.streamStatesJson());
+        g.writeRawValue(streamStates);
         g.writeEndObject();
         g.writeFieldName("sourceStats");
         g.writeStartObject();
-        g.writeNumberField("recordCount", (double) state.recordCount());
+        g.writeFieldName("recordCount");
+        long count = state.recordCount();
+        if (count >= 0 && count < 10_000_000) {
+            // What Double.toString prints for a whole number below 10^7 (above it, an exponent), without its cost.
+            g.writeNumber(count + ".0");
+        } else {
+            g.writeNumber((double) count);
+        }
         g.writeEndObject();
         g.writeEndObject();
     }

@@ -34,6 +34,9 @@ public final class RecordSink {
     private final Map<StreamId, SerializedString> envelopeStarts = new HashMap<>();
     private long envelopeMillis = Long.MIN_VALUE;
     private SerializedString envelopeTime;
+    // The last stream's envelope start: consecutive records mostly belong to one stream (the same StreamId object).
+    private StreamId lastStream;
+    private SerializedString lastStart;
 
     RecordSink(AirbyteOutput output) {
         this.output = output;
@@ -92,6 +95,9 @@ public final class RecordSink {
 
     /** {@code {"type":"RECORD","record":{"namespace":...,"stream":...,"emitted_at":} for {@code stream}. */
     private SerializedString envelopeStart(StreamId stream) throws IOException {
+        if (stream == lastStream) {
+            return lastStart;
+        }
         SerializedString start = envelopeStarts.get(stream);
         if (start == null) {
             StringBuilder sb = new StringBuilder("{\"type\":\"RECORD\",\"record\":{");
@@ -102,6 +108,8 @@ public final class RecordSink {
             start = new SerializedString(sb.toString());
             envelopeStarts.put(stream, start);
         }
+        lastStream = stream;
+        lastStart = start;
         return start;
     }
 }

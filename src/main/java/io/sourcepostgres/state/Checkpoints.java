@@ -189,7 +189,9 @@ public final class Checkpoints {
             }
             encodedStateBytes = MESSAGE_OVERHEAD_BYTES + encodedStreamStates.length();
         }
-        out.state(StateCodec.message(state().withUnsentImages(unsentImages.get()), encodedStreamStates, recordsSinceState));
+        // From the parts, not state(): a CaptureState copies the streams' map, and a state may follow every commit.
+        out.state(StateCodec.message(position, systemIdentifier, slotName, timeline, unsentImages.get(),
+                encodedStreamStates, recordsSinceState));
         recordsSinceState = 0;
         positionMoved = false;
         progressMoved = false;

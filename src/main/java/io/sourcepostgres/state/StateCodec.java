@@ -67,9 +67,16 @@ public final class StateCodec {
 
     /** The STATE message for {@code state}, its {@code stream_states} array given already encoded. */
     public static GlobalState message(CaptureState state, String streamStatesJson, long recordCount) {
-        return new GlobalState(STATE_VERSION, Lsn.format(state.position()), state.systemIdentifier(),
-                state.slotName(), state.timeline(), state.unsentImages() == null ? null : state.unsentImages().toString(),
-                streamStatesJson, recordCount);
+        return message(state.position(), state.systemIdentifier(), state.slotName(), state.timeline(),
+                state.unsentImages(), streamStatesJson, recordCount);
+    }
+
+    /** The same from the state's parts: a state per commit need not build a {@link CaptureState} (a copy of the streams). */
+    public static GlobalState message(long position, String systemIdentifier, String slotName, int timeline,
+            JsonNode unsentImages, String streamStatesJson, long recordCount) {
+        return new GlobalState(STATE_VERSION, Lsn.format(position), systemIdentifier, slotName, timeline,
+                unsentImages == null || unsentImages.isEmpty() ? null : unsentImages.toString(), streamStatesJson,
+                recordCount);
     }
 
     /** Parses a --state file's JSON; empty when it holds no state yet. */

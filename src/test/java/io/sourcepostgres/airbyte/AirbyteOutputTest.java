@@ -35,6 +35,38 @@ class AirbyteOutputTest {
         }, changes);
     }
 
+    /**
+     * The output keeps the last {@code stream_states}' bytes while the same String comes back: states that share it,
+     * one with another array (non-ASCII, as large as a buffer), and the first again are each written byte for byte.
+     */
+    @Test
+    void statesSharingOrChangingTheirStreamStatesAreWrittenExactly() {
+        String a = "[{\"stream_descriptor\":{\"name\":\"Zoë 😀\"},\"stream_state\":{}}]";
+        String b = "[{\"stream_descriptor\":{\"name\":\"" + "x".repeat(20_000) + "\"},\"stream_state\":{}}]";
+        String images = "[{\"stream\":\"t\",\"key\":[\"1\"]}]";
+        List<GlobalState> states = List.of(new GlobalState(1, "0/2A", "77", "slot", 0, null, a, 1),
+                new GlobalState(1, "0/2B", "77", "slot", 0, images, a, 0),
+                new GlobalState(1, "0/2C", "77", "slot", 3, null, b, 2),
+                new GlobalState(1, "0/2D", "77", "slot", 3, null, new String(a), 9_999_999),
+                new GlobalState(1, "0/2E", "77", "slot", 3, images, b, 10_000_000),
+                new GlobalState(1, "0/2F", "77", "slot", 3, null, b, 0));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (AirbyteOutput out = new AirbyteOutput(bytes, new Secrets())) {
+            states.forEach(out::state);
+        }
+        StringBuilder expected = new StringBuilder();
+        for (GlobalState st : states) {
+            expected.append("{\"type\":\"STATE\",\"state\":{\"type\":\"GLOBAL\",\"global\":{\"shared_state\":{")
+                    .append("\"state_version\":1,\"position\":\"").append(st.position())
+                    .append("\",\"system_identifier\":\"77\",\"slot_name\":\"slot\"")
+                    .append(st.timeline() > 0 ? ",\"timeline\":" + st.timeline() : "")
+                    .append(st.unsentImagesJson() != null ? ",\"unsent_images\":" + st.unsentImagesJson() : "")
+                    .append("},\"stream_states\":").append(st.streamStatesJson())
+                    .append("},\"sourceStats\":{\"recordCount\":").append((double) st.recordCount()).append("}}}\n");
+        }
+        assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo(expected.toString());
+    }
+
     @Test
     void recordsOfSeveralStreamsAndTimesInterleavedWithOtherMessages() throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
