@@ -41,44 +41,22 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class MixedDatabaseIT {
     private static final Duration RUN = Duration.ofMinutes(5);
     private static final int ROWS = 3000;
+    private static final String[] TABLES = {"public.k_int", "public.k_doc", "public.part", "public.log_nokey",
+        "public.parts_nokey"};
 
     @Test
-    void aDatabaseOfKeyedKeylessAndPartitionedTablesComesOutExact(PostgresCluster pg) throws Exception {
+    void oneReadOfADatabaseOfKeyedKeylessAndPartitionedTablesComesOutExact(PostgresCluster pg) {
         try (CaptureFixture f = new CaptureFixture(pg)) {
-            f.sql("CREATE TABLE k_int (id int PRIMARY KEY, v text, n int)",
-                    "INSERT INTO k_int SELECT g, 'v' || g, g FROM generate_series(1, " + ROWS + ") g",
-                    "CREATE TABLE k_doc (code text PRIMARY KEY, n int, doc text)",
-                    "ALTER TABLE k_doc ALTER COLUMN doc SET STORAGE EXTERNAL",
-                    "INSERT INTO k_doc SELECT 'c' || g, g, repeat(md5(g::text), 80) FROM generate_series(1, 300) g",
-                    "CREATE TABLE part (id int, region text, v text, PRIMARY KEY (id, region)) PARTITION BY LIST (region)",
-                    "CREATE TABLE part_eu PARTITION OF part FOR VALUES IN ('eu')",
-                    "CREATE TABLE part_us PARTITION OF part FOR VALUES IN ('us') PARTITION BY RANGE (id)",
-                    "CREATE TABLE part_us_lo PARTITION OF part_us FOR VALUES FROM (MINVALUE) TO (1500)",
-                    "CREATE TABLE part_us_hi PARTITION OF part_us FOR VALUES FROM (1500) TO (MAXVALUE)",
-                    "CREATE TABLE part_other PARTITION OF part DEFAULT",
-                    "INSERT INTO part SELECT g, (ARRAY['eu', 'us', 'ap'])[1 + g % 3], 'p' || g FROM generate_series(1, "
-                            + ROWS + ") g",
-                    "CREATE TABLE log_nokey (n int, note text)",
-                    "INSERT INTO log_nokey SELECT g, 'n' || g FROM generate_series(1, " + ROWS + ") g",
-                    "CREATE TABLE parts_nokey (n int, grp int) PARTITION BY RANGE (grp)",
-                    "CREATE TABLE parts_nokey_a PARTITION OF parts_nokey FOR VALUES FROM (0) TO (5)",
-                    "CREATE TABLE parts_nokey_b PARTITION OF parts_nokey FOR VALUES FROM (5) TO (10)",
-                    "INSERT INTO parts_nokey SELECT g, g % 10 FROM generate_series(1, " + ROWS + ") g");
-            f.config().put("backfill_chunk_size", 200);
-            Map<String, List<String>> keys = selectEverything(f);
-            assertThat(keys).as("one stream per table, partitions under their root")
-                    .containsOnlyKeys("k_int", "k_doc", "part", "log_nokey", "parts_nokey");
-            assertThat(keys.get("part")).containsExactlyInAnyOrder("id", "region");
-            assertThat(keys.get("log_nokey")).isEmpty();
-            assertThat(keys.get("parts_nokey")).isEmpty();
+            Orchestrator orchestrator = mixedDatabase(f, pg);
+            orchestrator.run(RUN);
+            orchestrator.assertDestinationEqualsSource(TABLES);
+        }
+    }
 
-            Destination destination = new Destination(pg, pg.createDatabase("dest"));
-            destination.createTable("public.k_int", "id int PRIMARY KEY, v text, n int");
-            destination.createTable("public.k_doc", "code text PRIMARY KEY, n int, doc text");
-            destination.createTable("public.part", "id int, region text, v text, PRIMARY KEY (id, region)");
-            destination.createTable("public.log_nokey", "n int, note text");
-            destination.createTable("public.parts_nokey", "n int, grp int");
-            Orchestrator orchestrator = new Orchestrator(f, destination, keys);
+    @Test
+    void underWritersAndAcrossARunStoppedMidBackfillItComesOutExactToo(PostgresCluster pg) throws Exception {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            Orchestrator orchestrator = mixedDatabase(f, pg);
 
             Writers writers = new Writers(pg, f.database);
             writers.start();
@@ -97,10 +75,50 @@ class MixedDatabaseIT {
                 writers.stop();
             }
             orchestrator.run(RUN);
-            orchestrator.assertDestinationEqualsSource("public.k_int", "public.k_doc", "public.part", "public.log_nokey",
-                    "public.parts_nokey");
+            orchestrator.assertDestinationEqualsSource(TABLES);
             assertThat(writers.committed()).as("the writers committed while the connector ran").isGreaterThan(400);
         }
+    }
+
+    /**
+     * The tables, every one selected as discover offers it, and an orchestrator whose destination has a table for
+     * each stream (keyed ones upserted by key, keyless ones appended).
+     */
+    private static Orchestrator mixedDatabase(CaptureFixture f, PostgresCluster pg) {
+        f.sql("CREATE TABLE k_int (id int PRIMARY KEY, v text, n int)",
+                "INSERT INTO k_int SELECT g, 'v' || g, g FROM generate_series(1, " + ROWS + ") g",
+                "CREATE TABLE k_doc (code text PRIMARY KEY, n int, doc text)",
+                "ALTER TABLE k_doc ALTER COLUMN doc SET STORAGE EXTERNAL",
+                "INSERT INTO k_doc SELECT 'c' || g, g, repeat(md5(g::text), 80) FROM generate_series(1, 300) g",
+                "CREATE TABLE part (id int, region text, v text, PRIMARY KEY (id, region)) PARTITION BY LIST (region)",
+                "CREATE TABLE part_eu PARTITION OF part FOR VALUES IN ('eu')",
+                "CREATE TABLE part_us PARTITION OF part FOR VALUES IN ('us') PARTITION BY RANGE (id)",
+                "CREATE TABLE part_us_lo PARTITION OF part_us FOR VALUES FROM (MINVALUE) TO (1500)",
+                "CREATE TABLE part_us_hi PARTITION OF part_us FOR VALUES FROM (1500) TO (MAXVALUE)",
+                "CREATE TABLE part_other PARTITION OF part DEFAULT",
+                "INSERT INTO part SELECT g, (ARRAY['eu', 'us', 'ap'])[1 + g % 3], 'p' || g FROM generate_series(1, "
+                        + ROWS + ") g",
+                "CREATE TABLE log_nokey (n int, note text)",
+                "INSERT INTO log_nokey SELECT g, 'n' || g FROM generate_series(1, " + ROWS + ") g",
+                "CREATE TABLE parts_nokey (n int, grp int) PARTITION BY RANGE (grp)",
+                "CREATE TABLE parts_nokey_a PARTITION OF parts_nokey FOR VALUES FROM (0) TO (5)",
+                "CREATE TABLE parts_nokey_b PARTITION OF parts_nokey FOR VALUES FROM (5) TO (10)",
+                "INSERT INTO parts_nokey SELECT g, g % 10 FROM generate_series(1, " + ROWS + ") g");
+        f.config().put("backfill_chunk_size", 200);
+        Map<String, List<String>> keys = selectEverything(f);
+        assertThat(keys).as("one stream per table, partitions under their root")
+                .containsOnlyKeys("k_int", "k_doc", "part", "log_nokey", "parts_nokey");
+        assertThat(keys.get("part")).containsExactlyInAnyOrder("id", "region");
+        assertThat(keys.get("log_nokey")).isEmpty();
+        assertThat(keys.get("parts_nokey")).isEmpty();
+
+        Destination destination = new Destination(pg, pg.createDatabase("dest"));
+        destination.createTable("public.k_int", "id int PRIMARY KEY, v text, n int");
+        destination.createTable("public.k_doc", "code text PRIMARY KEY, n int, doc text");
+        destination.createTable("public.part", "id int, region text, v text, PRIMARY KEY (id, region)");
+        destination.createTable("public.log_nokey", "n int, note text");
+        destination.createTable("public.parts_nokey", "n int, grp int");
+        return new Orchestrator(f, destination, keys);
     }
 
     /** The discovered catalog, every stream incremental: append_dedup by its key, append when it has none. */
