@@ -107,18 +107,28 @@ public final class ConnectorProcess implements AutoCloseable {
 
     /** Waits until a kept message matches, or fails after {@code timeout} (also when the process ends first). */
     public JsonNode await(Predicate<JsonNode> condition, Duration timeout, String what) {
+        return awaitCount(condition, 1, timeout, what);
+    }
+
+    /**
+     * Waits until {@code count} kept messages match and returns the last of them; fails after {@code timeout}
+     * (also when the process ends first).
+     */
+    public JsonNode awaitCount(Predicate<JsonNode> condition, int count, Duration timeout, String what) {
         long deadline = System.nanoTime() + timeout.toNanos();
         int seen = 0;
+        int matched = 0;
         synchronized (messages) {
             while (true) {
                 for (; seen < messages.size(); seen++) {
-                    if (condition.test(messages.get(seen))) {
+                    if (condition.test(messages.get(seen)) && ++matched == count) {
                         return messages.get(seen);
                     }
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0 || (!process.isAlive() && !reader.isAlive())) {
-                    throw new AssertionError("connector printed no " + what + " within " + timeout + describe());
+                    throw new AssertionError("connector printed " + matched + " of " + count + " " + what + " within "
+                            + timeout + describe());
                 }
                 try {
                     messages.wait(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(left), 200)));
