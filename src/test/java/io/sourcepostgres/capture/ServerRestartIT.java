@@ -69,15 +69,13 @@ class ServerRestartIT {
             try (CaptureFixture f = s.source(); MixedWorkload.Writers writers = s.workload().startWriters(2, 7, 2)) {
                 f.config().put("tail", true);
                 try (ConnectorProcess p = s.orchestrator().start()) {
-                    p.await(m -> m.path("type").asText().equals("RECORD"), RUN_TIMEOUT, "RECORD");
-                    Thread.sleep(500); // changes are flowing
+                    // Changes are flowing: records of several of the writers' transactions have come through.
+                    p.awaitCount(m -> m.path("type").asText().equals("RECORD"), 20, RUN_TIMEOUT, "RECORDs");
 
-                    long stopStarted = System.nanoTime();
-                    // A logical walsender waits for its client to confirm all it sent before the server may stop:
-                    // pg_ctl would give up after 60 s if the run kept the session open.
+                    // A logical walsender waits for its client to confirm all it sent before the server may stop,
+                    // which this connector never does within a run: held up by the run, the shutdown would never
+                    // end, and pg_ctl gives up after its 60 s (-t 60), which fails stop(). The run must let go.
                     server.stop();
-                    Duration stopTook = Duration.ofNanos(System.nanoTime() - stopStarted);
-                    assertThat(stopTook).as("the server's fast shutdown is not held up by the run").isLessThan(Duration.ofSeconds(30));
 
                     ConnectorRun failed = p.finish(FAILURE_TIMEOUT);
                     assertFailedTransiently(failed);
