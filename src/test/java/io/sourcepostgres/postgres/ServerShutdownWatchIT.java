@@ -10,22 +10,29 @@ import io.sourcepostgres.testing.PostgresExtension;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.postgresql.PGConnection;
 
-/** The watch reads a terminated session's error without a round trip, and leaves a healthy session alone. */
+/**
+ * The watch reads a terminated session's error without a round trip, and leaves a healthy session alone.
+ * Its once-a-second pace runs on a clock the test steps, so no test waits for the second to pass.
+ */
 @ExtendWith(PostgresExtension.class)
 class ServerShutdownWatchIT {
+    private static final long SECOND = 1_000_000_000L;
+
+    private final AtomicLong clock = new AtomicLong();
 
     @Test
     void aHealthySessionPassesAndIsNotQueried(PostgresCluster pg) throws Exception {
         try (Connection watched = pg.connect(); Connection observer = pg.connect()) {
             int pid = watched.unwrap(PGConnection.class).getBackendPID();
-            ServerShutdownWatch watch = new ServerShutdownWatch(watched);
+            ServerShutdownWatch watch = new ServerShutdownWatch(watched, clock::get);
             String before = stateChange(observer, pid);
             for (int i = 0; i < 3; i++) {
-                Thread.sleep(1100);
+                clock.addAndGet(SECOND + SECOND / 10);
                 watch.check();
             }
             assertThat(stateChange(observer, pid)).as("the watched session ran nothing").isEqualTo(before);
@@ -36,11 +43,9 @@ class ServerShutdownWatchIT {
     void aSessionTheServerTerminatedIsATransientError(PostgresCluster pg) throws Exception {
         try (Connection watched = pg.connect(); Connection admin = pg.connect()) {
             int pid = watched.unwrap(PGConnection.class).getBackendPID();
-            ServerShutdownWatch watch = new ServerShutdownWatch(watched);
-            try (Statement st = admin.createStatement()) {
-                st.execute("SELECT pg_terminate_backend(" + pid + ")");
-            }
-            Thread.sleep(1100);
+            ServerShutdownWatch watch = new ServerShutdownWatch(watched, clock::get);
+            terminate(admin, pid);
+            clock.addAndGet(SECOND + SECOND / 10);
             assertThatThrownBy(watch::check)
                     .isInstanceOfSatisfying(ConnectorException.class,
                             e -> assertThat(e.failureType()).isEqualTo(FailureType.TRANSIENT_ERROR))
@@ -53,14 +58,33 @@ class ServerShutdownWatchIT {
     void checksAtMostOnceASecond(PostgresCluster pg) throws Exception {
         try (Connection watched = pg.connect(); Connection admin = pg.connect()) {
             int pid = watched.unwrap(PGConnection.class).getBackendPID();
-            ServerShutdownWatch watch = new ServerShutdownWatch(watched);
-            try (Statement st = admin.createStatement()) {
-                st.execute("SELECT pg_terminate_backend(" + pid + ")");
-            }
-            Thread.sleep(100);
+            ServerShutdownWatch watch = new ServerShutdownWatch(watched, clock::get);
+            terminate(admin, pid);
+            clock.addAndGet(SECOND / 10);
             watch.check(); // within the first second: not looked at yet
-            Thread.sleep(1000);
+            clock.addAndGet(SECOND);
             assertThatThrownBy(watch::check).isInstanceOf(ConnectorException.class);
+        }
+    }
+
+    /**
+     * Terminates the backend and waits until it has exited: its FATAL message went out before it left
+     * pg_stat_activity, so it is in the watched session's socket when this returns.
+     */
+    private static void terminate(Connection admin, int pid) throws Exception {
+        try (Statement st = admin.createStatement()) {
+            st.execute("SELECT pg_terminate_backend(" + pid + ")");
+            long deadline = System.nanoTime() + 60 * SECOND;
+            while (true) {
+                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid)) {
+                    rs.next();
+                    if (rs.getInt(1) == 0) {
+                        return;
+                    }
+                }
+                assertThat(System.nanoTime()).as("backend %d exits within 60 s of its termination", pid).isLessThan(deadline);
+                Thread.sleep(10); // a poll
+            }
         }
     }
 
