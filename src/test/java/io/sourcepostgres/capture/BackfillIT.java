@@ -177,7 +177,7 @@ class BackfillIT {
             f.sql("CREATE TABLE open_tx (id int PRIMARY KEY, n int NOT NULL)",
                     "INSERT INTO open_tx SELECT g, 0 FROM generate_series(1, 20) g");
             f.capture("public", "open_tx");
-            f.config().put("backfill_chunk_size", 5);
+            f.config().put("backfill_chunk_size", 10); // two chunks; id 7 in the first
             f.createPublicationAndSlot();
             try (java.sql.Connection writer = pg.connect(f.database)) {
                 writer.setAutoCommit(false);
@@ -185,7 +185,8 @@ class BackfillIT {
                 writer.createStatement().execute("UPDATE open_tx SET n = 1 WHERE id = 7");
                 java.util.concurrent.CompletableFuture<ConnectorRun> read =
                         java.util.concurrent.CompletableFuture.supplyAsync(f::read);
-                Thread.sleep(1500);
+                // The race, made certain: the first chunk (id 7's) is read while the update is open.
+                f.awaitBackfillWaitingForWriters();
                 writer.commit();
                 ConnectorRun run = read.get(120, java.util.concurrent.TimeUnit.SECONDS);
                 assertThat(run.exitCode()).as(run.toString()).isZero();

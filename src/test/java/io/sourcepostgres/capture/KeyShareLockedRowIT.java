@@ -30,7 +30,7 @@ class KeyShareLockedRowIT {
             f.sql("CREATE TABLE parent (id int PRIMARY KEY, n int NOT NULL)",
                     "INSERT INTO parent SELECT g, 0 FROM generate_series(1, 20) g");
             f.capture("public", "parent");
-            f.config().put("backfill_chunk_size", 5);
+            f.config().put("backfill_chunk_size", 10); // two chunks; id 7 in the first
             f.createPublicationAndSlot();
             try (Connection locker = pg.connect(f.database); Connection writer = pg.connect(f.database)) {
                 locker.setAutoCommit(false);
@@ -39,7 +39,8 @@ class KeyShareLockedRowIT {
                 // Not a key change: it does not wait for the lock, and the row's xmax becomes a MultiXact.
                 writer.createStatement().execute("UPDATE parent SET n = 1 WHERE id = 7");
                 CompletableFuture<ConnectorRun> read = CompletableFuture.supplyAsync(f::read);
-                Thread.sleep(3000);
+                // The race, made certain: the first chunk (id 7's) is read while the update is open.
+                f.awaitBackfillWaitingForWriters();
                 writer.commit();
                 locker.commit();
                 ConnectorRun first = read.get(120, TimeUnit.SECONDS);

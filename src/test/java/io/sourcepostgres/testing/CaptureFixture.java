@@ -11,6 +11,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One isolated capture for a test: its own database, slot and publication on a cluster, a config for the
@@ -159,6 +160,33 @@ public final class CaptureFixture implements AutoCloseable {
             return rs.next() ? rs.getString(1) : null;
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Waits until a backfill of this fixture's database has read a chunk while a transaction was writing its
+     * table, and now waits for that writer to end: the connector then polls the writer's {@code txid_status}
+     * (see backfill/TableWriters), which pg_stat_activity shows as its session's query. A server-side barrier:
+     * the chunk's rows are read, the writer is still open. Fails after 120 s.
+     */
+    public void awaitBackfillWaitingForWriters() {
+        String sql = "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = current_database()"
+                + " AND pid <> pg_catalog.pg_backend_pid() AND query LIKE '%txid_status(%in progress%'";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while ("0".equals(scalar(sql))) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no backfill of " + database + " waited for a writer of its table within 120 s");
+            }
+            pause(20); // a poll
+        }
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 
