@@ -28,6 +28,9 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -49,6 +52,19 @@ class CheckIT {
     }
 
     // ---- success ------------------------------------------------------------------------------------
+
+    /**
+     * Runs check with a deadline of 60 s: a silent server never answers and a dropped SYN is retried for about
+     * two minutes, so a check still running then has no connect timeout (the message then says which fired).
+     */
+    private static JsonNode checkBeforeTcpGivesUp(ObjectNode config) throws Exception {
+        CompletableFuture<JsonNode> run = CompletableFuture.supplyAsync(() -> check(config));
+        try {
+            return run.get(60, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("check still waits for the connection after 60 s: connect_timeout_seconds was ignored");
+        }
+    }
 
     @Test
     void superuserWithDefaultsSucceedsAndCreatesNeitherSlotNorPublication(PostgresCluster pg) throws Exception {
@@ -123,18 +139,14 @@ class CheckIT {
     }
 
     @Test
-    void serverThatNeverAnswersFailsWithinSecondsNotMinutes() throws Exception {
+    void serverThatNeverAnswersFailsAtTheConnectTimeout() throws Exception {
         // A listening socket that never accepts: the kernel completes the TCP handshake and then nothing ever
         // answers the startup packet, as with a stuck server or a proxy that swallows traffic.
         try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             ObjectNode config = rawConfig("postgres://capture@127.0.0.1:" + silent.getLocalPort() + "/appdb");
             config.put("connect_timeout_seconds", 2);
 
-            long start = System.nanoTime();
-            JsonNode status = check(config);
-            long seconds = (System.nanoTime() - start) / 1_000_000_000L;
-
-            assertThat(seconds).as("check returned after %d s", seconds).isLessThan(10);
+            JsonNode status = checkBeforeTcpGivesUp(config);
             assertThat(status.get("status").asText()).isEqualTo("FAILED");
             assertThat(status.get("message").asText())
                     .contains("127.0.0.1:" + silent.getLocalPort())
@@ -144,7 +156,7 @@ class CheckIT {
     }
 
     @Test
-    void serverWhoseListenQueueIsFullFailsWithinSecondsNotMinutes() throws Exception {
+    void serverWhoseListenQueueIsFullFailsAtTheConnectTimeout() throws Exception {
         // Once the accept queue is full the kernel drops further SYNs, so the TCP connect itself hangs, as
         // with a firewall that drops packets.
         List<Socket> fillers = new ArrayList<>();
@@ -164,11 +176,7 @@ class CheckIT {
             ObjectNode config = rawConfig("postgres://capture@127.0.0.1:" + full.getLocalPort() + "/appdb");
             config.put("connect_timeout_seconds", 2);
 
-            long start = System.nanoTime();
-            JsonNode status = check(config);
-            long seconds = (System.nanoTime() - start) / 1_000_000_000L;
-
-            assertThat(seconds).as("check returned after %d s", seconds).isLessThan(10);
+            JsonNode status = checkBeforeTcpGivesUp(config);
             assertThat(status.get("status").asText()).isEqualTo("FAILED");
             assertThat(status.get("message").asText())
                     .contains("127.0.0.1:" + full.getLocalPort())
