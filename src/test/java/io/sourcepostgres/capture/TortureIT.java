@@ -69,7 +69,13 @@ class TortureIT {
             try (TortureWriters writers = new TortureWriters(pg, f.database, tables, 2 * ROWS, SLOW_TRANSACTIONS,
                     LOCKED_UPDATES, PREPARED, WRITER_PAUSE_MS)) {
                 writers.start(WRITERS, SEED);
-                Thread.sleep(500); // the first run starts among running transactions
+                // The first run starts among running transactions: the writers are under way.
+                long deadline = System.nanoTime() + 120_000_000_000L;
+                while (writers.commits.get() < 10L * WRITERS) {
+                    assertThat(System.nanoTime()).as("the writers commit %d transactions within 120 s", 10 * WRITERS)
+                            .isLessThan(deadline);
+                    Thread.sleep(20); // a poll
+                }
                 // Shape changes while the connector runs and writers write: once a third of the kills are done a
                 // column is added (its default on existing rows is in no change record: the check compares the
                 // torture columns), once two thirds are, a column's type changes (a table rewrite). Each waits
