@@ -3,6 +3,7 @@ package io.sourcepostgres.capture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcepostgres.testing.Await;
 import io.sourcepostgres.testing.CaptureFixture;
 import io.sourcepostgres.testing.ConnectorProcess;
 import io.sourcepostgres.testing.ConnectorRun;
@@ -210,7 +211,7 @@ class FaultsIT {
      * The stalled sessions are abandoned; cutting them lets the server end the walsender at once, so the
      * next run finds the slot free (otherwise the server's wal_sender_timeout would, a minute later).
      */
-    private static void recoverFromStall(Setup s) throws InterruptedException {
+    private static void recoverFromStall(Setup s) {
         s.proxy().cutAll();
         s.proxy().resume();
         awaitSlotFree(s.source());
@@ -271,14 +272,9 @@ class FaultsIT {
     }
 
     /** Waits until the server has ended the abandoned walsender, so the slot can be streamed again. */
-    private static void awaitSlotFree(CaptureFixture f) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (System.nanoTime() < deadline) {
-            if ("false".equals(f.scalar("SELECT active::text FROM pg_replication_slots WHERE slot_name = '" + f.slot + "'"))) {
-                return;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("slot " + f.slot + " still active 90 s after the stalled run ended");
+    private static void awaitSlotFree(CaptureFixture f) {
+        Await.until("slot " + f.slot + " to be free after the stalled run ended", Duration.ofSeconds(90),
+                () -> "false".equals(f.scalar("SELECT active::text FROM pg_replication_slots WHERE slot_name = '"
+                        + f.slot + "'")));
     }
 }

@@ -2,6 +2,7 @@ package io.sourcepostgres.capture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sourcepostgres.testing.Await;
 import io.sourcepostgres.testing.CaptureFixture;
 import io.sourcepostgres.testing.ConnectorProcess;
 import io.sourcepostgres.testing.ConnectorRun;
@@ -50,11 +51,8 @@ class ServerRestartIT {
     /** Lets the writers commit a little on the restarted server, stops them, and checks the next run catches up. */
     private static void resumeAndCompare(Setup s, MixedWorkload.Writers writers) throws InterruptedException {
         long committed = writers.committed();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (writers.committed() < committed + 50 && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertThat(writers.committed()).as("writers commit again after the restart").isGreaterThanOrEqualTo(committed + 50);
+        Await.until("50 commits of the writers after the restart", Duration.ofSeconds(60),
+                () -> writers.committed() >= committed + 50);
         writers.stop();
         s.source().config().put("tail", false);
         ConnectorRun next = s.orchestrator().run(RUN_TIMEOUT);

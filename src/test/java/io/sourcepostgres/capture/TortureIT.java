@@ -3,8 +3,10 @@ package io.sourcepostgres.capture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcepostgres.testing.Await;
 import io.sourcepostgres.testing.CaptureFixture;
 import io.sourcepostgres.testing.PostgresCluster;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -70,12 +72,8 @@ class TortureIT {
                     LOCKED_UPDATES, PREPARED, WRITER_PAUSE_MS)) {
                 writers.start(WRITERS, SEED);
                 // The first run starts among running transactions: the writers are under way.
-                long deadline = System.nanoTime() + 120_000_000_000L;
-                while (writers.commits.get() < 10L * WRITERS) {
-                    assertThat(System.nanoTime()).as("the writers commit %d transactions within 120 s", 10 * WRITERS)
-                            .isLessThan(deadline);
-                    Thread.sleep(20); // a poll
-                }
+                Await.until(10 * WRITERS + " commits of the writers", Duration.ofSeconds(120),
+                        () -> writers.commits.get() >= 10L * WRITERS);
                 // Shape changes while the connector runs and writers write: once a third of the kills are done a
                 // column is added (its default on existing rows is in no change record: the check compares the
                 // torture columns), once two thirds are, a column's type changes (a table rewrite). Each waits

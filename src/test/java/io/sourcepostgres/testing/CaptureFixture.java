@@ -5,13 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One isolated capture for a test: its own database, slot and publication on a cluster, a config for the
@@ -172,22 +172,8 @@ public final class CaptureFixture implements AutoCloseable {
     public void awaitBackfillWaitingForWriters() {
         String sql = "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = current_database()"
                 + " AND pid <> pg_catalog.pg_backend_pid() AND query LIKE '%txid_status(%in progress%'";
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while ("0".equals(scalar(sql))) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no backfill of " + database + " waited for a writer of its table within 120 s");
-            }
-            pause(20); // a poll
-        }
-    }
-
-    private static void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        Await.until("a backfill of " + database + " waiting for a writer of its table", Duration.ofSeconds(120),
+                () -> !"0".equals(scalar(sql)));
     }
 
     public static long lsn(String text) {

@@ -189,18 +189,7 @@ public final class PostgresCluster implements AutoCloseable {
     }
 
     private static void awaitTrue(String what, java.util.function.BooleanSupplier condition) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("timed out waiting for " + what);
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
+        Await.until(what, java.time.Duration.ofSeconds(120), condition);
     }
 
     /** Stops like a crash: no checkpoint, clients cut. */
