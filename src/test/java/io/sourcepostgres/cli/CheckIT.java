@@ -22,12 +22,10 @@ import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -35,7 +33,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.postgresql.PGConnection;
-import org.postgresql.PGProperty;
 import org.postgresql.replication.PGReplicationStream;
 
 /** {@code check} against the shared server: one test per way it can fail, and the two ways it succeeds. */
@@ -330,7 +327,7 @@ class CheckIT {
 
         JsonNode status;
         int pid;
-        try (Connection replication = replicationConnection(pg, db);
+        try (Connection replication = pg.replicationConnection(db);
                 PGReplicationStream stream = replication.unwrap(PGConnection.class).getReplicationAPI()
                         .replicationStream().logical().withSlotName(slot)
                         .withSlotOption("proto_version", "1").withSlotOption("publication_names", "flow_publication")
@@ -510,15 +507,6 @@ class CheckIT {
         config.put("connectionURI", uri);
         config.put("password", PASSWORD);
         return config;
-    }
-
-    private static Connection replicationConnection(PostgresCluster pg, String db) throws Exception {
-        Properties p = new Properties();
-        PGProperty.USER.set(p, "postgres");
-        PGProperty.REPLICATION.set(p, "database");
-        PGProperty.PREFER_QUERY_MODE.set(p, "simple");
-        PGProperty.ASSUME_MIN_SERVER_VERSION.set(p, "10");
-        return DriverManager.getConnection(pg.jdbcUrl(db), p);
     }
 
     private static int activePid(PostgresCluster pg, String slot) throws Exception {
