@@ -4,6 +4,7 @@ import io.sourcepostgres.airbyte.ConnectorException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLWarning;
+import java.util.function.LongSupplier;
 import org.postgresql.jdbc.PgConnection;
 
 /**
@@ -21,10 +22,18 @@ public final class ServerShutdownWatch {
     private static final long CHECK_INTERVAL_NANOS = 1_000_000_000L;
 
     private final PgConnection session;
-    private long lastCheck = System.nanoTime();
+    private final LongSupplier nanoClock;
+    private long lastCheck;
 
     public ServerShutdownWatch(Connection session) throws SQLException {
+        this(session, System::nanoTime);
+    }
+
+    /** @param nanoClock {@link System#nanoTime} but in tests, which step it instead of waiting a second */
+    ServerShutdownWatch(Connection session, LongSupplier nanoClock) throws SQLException {
         this.session = session.unwrap(PgConnection.class);
+        this.nanoClock = nanoClock;
+        this.lastCheck = nanoClock.getAsLong();
     }
 
     /**
@@ -32,7 +41,7 @@ public final class ServerShutdownWatch {
      * most once a second, so it may be called on every idle turn of a loop.
      */
     public void check() {
-        long now = System.nanoTime();
+        long now = nanoClock.getAsLong();
         if (now - lastCheck < CHECK_INTERVAL_NANOS) {
             return;
         }

@@ -2,6 +2,8 @@ package io.sourcepostgres.capture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcepostgres.testing.Await;
 import io.sourcepostgres.testing.CaptureFixture;
 import io.sourcepostgres.testing.ConnectorProcess;
 import io.sourcepostgres.testing.ConnectorRun;
@@ -12,15 +14,17 @@ import io.sourcepostgres.testing.Orchestrator;
 import io.sourcepostgres.testing.PostgresCluster;
 import io.sourcepostgres.testing.PostgresExtension;
 import java.time.Duration;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The network between connector and server fails while a run is backfilling or streaming — every
  * connection cut, every connection stalled (open but silent), new connections refused — with the
- * connector's connectionURI pointing at a {@link FaultProxy}. Each run that meets a fault ends within a
- * bounded time with a {@code transient_error} and a non-zero exit (never a hang), and the next run, from
- * the last state emitted, loses nothing: the destination fed by all runs equals the source.
+ * connector's connectionURI pointing at a {@link FaultProxy}. Each run that meets a fault ends (a run that
+ * has not ended by a generous deadline fails the test as a hang) with a {@code transient_error} and a
+ * non-zero exit, and the next run, from the last state emitted, loses nothing: the destination fed by all
+ * runs equals the source. No test asserts how fast anything was: bench/ measures speed.
  */
 @ExtendWith(PostgresExtension.class)
 class FaultsIT {
@@ -58,15 +62,13 @@ class FaultsIT {
         return new Setup(f, proxy, new Orchestrator(f, destination, MixedWorkload.keyColumns()), new MixedWorkload(pg, f.database));
     }
 
-    private static ConnectorRun assertFailsTransientlyInTime(ConnectorProcess p, Orchestrator orchestrator) {
-        long started = System.nanoTime();
+    /** The run ends by itself, a transient error; {@code finish} fails the test if it has not by FAILURE_TIMEOUT. */
+    private static ConnectorRun assertFailsTransiently(ConnectorProcess p, Orchestrator orchestrator) {
         ConnectorRun failed = p.finish(FAILURE_TIMEOUT);
-        Duration took = Duration.ofNanos(System.nanoTime() - started);
         assertThat(failed.exitCode()).as(failed.toString()).isNotZero();
         assertThat(failed.error().get("failure_type").asText()).as(failed.toString()).isEqualTo("transient_error");
         assertThat(failed.traces("STREAM_STATUS").stream().map(t -> t.at("/stream_status/status").asText()))
                 .contains("INCOMPLETE");
-        assertThat(took).as("the failure is noticed promptly").isLessThan(FAILURE_TIMEOUT);
         orchestrator.accept(failed);
         return failed;
     }
@@ -89,7 +91,7 @@ class FaultsIT {
             try (ConnectorProcess p = s.orchestrator().start()) {
                 p.await(m -> m.path("type").asText().equals("STATE"), RUN_TIMEOUT, "STATE");
                 s.proxy().cutAll();
-                ConnectorRun failed = assertFailsTransientlyInTime(p, s.orchestrator());
+                ConnectorRun failed = assertFailsTransiently(p, s.orchestrator());
                 assertThat(failed.records()).as("the cut came mid-backfill").isNotEmpty();
             }
             assertThat(s.source().state()).as("a state was emitted before the cut").isNotNull();
@@ -104,10 +106,10 @@ class FaultsIT {
             try (MixedWorkload.Writers writers = s.workload().startWriters(2, 22, 2)) {
                 s.source().config().put("tail", true);
                 try (ConnectorProcess p = s.orchestrator().start()) {
-                    p.await(m -> m.path("type").asText().equals("RECORD"), RUN_TIMEOUT, "RECORD");
-                    Thread.sleep(500); // changes are flowing
+                    // Changes are flowing: records of several of the writers' transactions have come through.
+                    p.awaitCount(m -> m.path("type").asText().equals("RECORD"), 20, RUN_TIMEOUT, "RECORDs");
                     s.proxy().cutAll();
-                    assertFailsTransientlyInTime(p, s.orchestrator());
+                    assertFailsTransiently(p, s.orchestrator());
                 }
                 finishCleanly(s, writers);
             }
@@ -125,8 +127,7 @@ class FaultsIT {
             s.workload().transactions(30, 23);
             s.source().config().put("tail", true);
             try (ConnectorProcess p = s.orchestrator().start()) {
-                p.await(m -> m.path("type").asText().equals("RECORD"), RUN_TIMEOUT, "RECORD");
-                Thread.sleep(2000); // caught up: the stream is idle
+                awaitCaughtUp(s, p); // the stream is idle between transactions
                 s.proxy().stall(); // open, silent: without the liveness check the run would wait forever
                 s.workload().transactions(30, 26); // the server has news it cannot deliver
                 assertStalledStreamDetected(p, s.orchestrator());
@@ -178,16 +179,16 @@ class FaultsIT {
             s.source().config().put("log_level", "DEBUG");
             try (ConnectorProcess p = s.orchestrator().start()) {
                 p.await(m -> m.path("type").asText().equals("STATE"), RUN_TIMEOUT, "STATE");
-                Thread.sleep(20_000); // four silence intervals of 5 s, each ending in a question to the server
+                // Four silence intervals of 5 s, each ending in a question to the server and its answer.
+                p.awaitCount(FaultsIT::isLivenessAnswer, 4, Duration.ofSeconds(90), "liveness answers (DEBUG LOG)");
                 assertThat(p.isAlive()).as("an idle, healthy stream keeps running").isTrue();
                 s.workload().transactions(20, 27);
                 p.await(m -> m.path("type").asText().equals("RECORD"), RUN_TIMEOUT, "RECORD after the idle time");
                 p.terminate();
                 ConnectorRun stopped = p.finish(FAILURE_TIMEOUT);
                 assertThat(stopped.exitCode()).as(stopped.toString()).isZero();
-                assertThat(stopped.ofType("LOG").stream().map(m -> m.at("/log/message").asText()))
-                        .as("the server was asked and answered that our walsender holds the slot")
-                        .anyMatch(m -> m.contains("still holds slot"));
+                assertThat(stopped.messages()).as("the server was asked and answered that our walsender holds the slot")
+                        .anyMatch(FaultsIT::isLivenessAnswer);
                 s.orchestrator().accept(stopped);
             }
             s.source().config().put("tail", false);
@@ -196,11 +197,12 @@ class FaultsIT {
         }
     }
 
-    /** Silence (5 s) + the server's unanswered liveness query (10 s) + closing the stalled stream (at most 15 s). */
+    /**
+     * The liveness check, not some other failure, ended the run: silence (5 s) + the server's unanswered
+     * liveness query (10 s) + closing the stalled stream (at most 15 s) lie well within FAILURE_TIMEOUT.
+     */
     private static ConnectorRun assertStalledStreamDetected(ConnectorProcess p, Orchestrator orchestrator) {
-        long started = System.nanoTime();
-        ConnectorRun failed = assertFailsTransientlyInTime(p, orchestrator);
-        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(45));
+        ConnectorRun failed = assertFailsTransiently(p, orchestrator);
         assertThat(failed.error().get("message").asText()).as(failed.toString()).contains("silent", "liveness");
         return failed;
     }
@@ -209,7 +211,7 @@ class FaultsIT {
      * The stalled sessions are abandoned; cutting them lets the server end the walsender at once, so the
      * next run finds the slot free (otherwise the server's wal_sender_timeout would, a minute later).
      */
-    private static void recoverFromStall(Setup s) throws InterruptedException {
+    private static void recoverFromStall(Setup s) {
         s.proxy().cutAll();
         s.proxy().resume();
         awaitSlotFree(s.source());
@@ -252,15 +254,27 @@ class FaultsIT {
         }
     }
 
+    /** The DEBUG LOG of a liveness check the server answered: our walsender still holds the slot. */
+    private static boolean isLivenessAnswer(JsonNode m) {
+        return m.path("type").asText().equals("LOG") && m.at("/log/message").asText().contains("still holds slot");
+    }
+
+    /**
+     * Waits until the running connector has emitted every change committed so far: commits a marker row in a
+     * transaction of its own and waits for its record. Changes come in commit order, so once the marker's
+     * record is out, the stream has nothing left to deliver. The marker stays, like any row of the source.
+     */
+    private static void awaitCaughtUp(Setup s, ConnectorProcess p) {
+        String marker = "caught-up-" + UUID.randomUUID();
+        s.source().sql("INSERT INTO tags (code, label, weight) VALUES ('" + marker + "', 'marker', 0)");
+        p.await(m -> m.path("type").asText().equals("RECORD") && m.at("/record/data/code").asText().equals(marker),
+                RUN_TIMEOUT, "RECORD of the marker row " + marker);
+    }
+
     /** Waits until the server has ended the abandoned walsender, so the slot can be streamed again. */
-    private static void awaitSlotFree(CaptureFixture f) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (System.nanoTime() < deadline) {
-            if ("false".equals(f.scalar("SELECT active::text FROM pg_replication_slots WHERE slot_name = '" + f.slot + "'"))) {
-                return;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("slot " + f.slot + " still active 90 s after the stalled run ended");
+    private static void awaitSlotFree(CaptureFixture f) {
+        Await.until("slot " + f.slot + " to be free after the stalled run ended", Duration.ofSeconds(90),
+                () -> "false".equals(f.scalar("SELECT active::text FROM pg_replication_slots WHERE slot_name = '"
+                        + f.slot + "'")));
     }
 }

@@ -2,6 +2,7 @@ package io.sourcepostgres.capture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sourcepostgres.testing.Await;
 import io.sourcepostgres.testing.CaptureFixture;
 import io.sourcepostgres.testing.ConnectorProcess;
 import io.sourcepostgres.testing.ConnectorRun;
@@ -50,11 +51,8 @@ class ServerRestartIT {
     /** Lets the writers commit a little on the restarted server, stops them, and checks the next run catches up. */
     private static void resumeAndCompare(Setup s, MixedWorkload.Writers writers) throws InterruptedException {
         long committed = writers.committed();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (writers.committed() < committed + 50 && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertThat(writers.committed()).as("writers commit again after the restart").isGreaterThanOrEqualTo(committed + 50);
+        Await.until("50 commits of the writers after the restart", Duration.ofSeconds(60),
+                () -> writers.committed() >= committed + 50);
         writers.stop();
         s.source().config().put("tail", false);
         ConnectorRun next = s.orchestrator().run(RUN_TIMEOUT);
@@ -69,15 +67,13 @@ class ServerRestartIT {
             try (CaptureFixture f = s.source(); MixedWorkload.Writers writers = s.workload().startWriters(2, 7, 2)) {
                 f.config().put("tail", true);
                 try (ConnectorProcess p = s.orchestrator().start()) {
-                    p.await(m -> m.path("type").asText().equals("RECORD"), RUN_TIMEOUT, "RECORD");
-                    Thread.sleep(500); // changes are flowing
+                    // Changes are flowing: records of several of the writers' transactions have come through.
+                    p.awaitCount(m -> m.path("type").asText().equals("RECORD"), 20, RUN_TIMEOUT, "RECORDs");
 
-                    long stopStarted = System.nanoTime();
-                    // A logical walsender waits for its client to confirm all it sent before the server may stop:
-                    // pg_ctl would give up after 60 s if the run kept the session open.
+                    // A logical walsender waits for its client to confirm all it sent before the server may stop,
+                    // which this connector never does within a run: held up by the run, the shutdown would never
+                    // end, and pg_ctl gives up after its 60 s (-t 60), which fails stop(). The run must let go.
                     server.stop();
-                    Duration stopTook = Duration.ofNanos(System.nanoTime() - stopStarted);
-                    assertThat(stopTook).as("the server's fast shutdown is not held up by the run").isLessThan(Duration.ofSeconds(30));
 
                     ConnectorRun failed = p.finish(FAILURE_TIMEOUT);
                     assertFailedTransiently(failed);

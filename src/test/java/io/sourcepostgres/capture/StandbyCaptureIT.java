@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcepostgres.testing.Await;
 import io.sourcepostgres.testing.CaptureFixture;
 import io.sourcepostgres.testing.Connector;
 import io.sourcepostgres.testing.ConnectorProcess;
@@ -99,20 +100,12 @@ class StandbyCaptureIT {
         return run.connectionStatus();
     }
 
-    private static void awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("condition within 60 s").isLessThan(deadline);
-            Thread.sleep(50);
-        }
+    private static void awaitTrue(java.util.function.BooleanSupplier condition) {
+        Await.until("the condition", Duration.ofSeconds(60), condition);
     }
 
-    private static void awaitCommits(MixedWorkload.Writers writers, long atLeast) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (writers.committed() < atLeast && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertThat(writers.committed()).isGreaterThanOrEqualTo(atLeast);
+    private static void awaitCommits(MixedWorkload.Writers writers, long atLeast) {
+        Await.until(atLeast + " commits of the writers", Duration.ofSeconds(60), () -> writers.committed() >= atLeast);
     }
 
     static boolean logContains(JsonNode m, String text) {

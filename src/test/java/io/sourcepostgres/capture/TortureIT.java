@@ -3,8 +3,10 @@ package io.sourcepostgres.capture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcepostgres.testing.Await;
 import io.sourcepostgres.testing.CaptureFixture;
 import io.sourcepostgres.testing.PostgresCluster;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -69,7 +71,9 @@ class TortureIT {
             try (TortureWriters writers = new TortureWriters(pg, f.database, tables, 2 * ROWS, SLOW_TRANSACTIONS,
                     LOCKED_UPDATES, PREPARED, WRITER_PAUSE_MS)) {
                 writers.start(WRITERS, SEED);
-                Thread.sleep(500); // the first run starts among running transactions
+                // The first run starts among running transactions: the writers are under way.
+                Await.until(10 * WRITERS + " commits of the writers", Duration.ofSeconds(120),
+                        () -> writers.commits.get() >= 10L * WRITERS);
                 // Shape changes while the connector runs and writers write: once a third of the kills are done a
                 // column is added (its default on existing rows is in no change record: the check compares the
                 // torture columns), once two thirds are, a column's type changes (a table rewrite). Each waits

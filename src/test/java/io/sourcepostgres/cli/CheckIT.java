@@ -22,17 +22,17 @@ import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.postgresql.PGConnection;
-import org.postgresql.PGProperty;
 import org.postgresql.replication.PGReplicationStream;
 
 /** {@code check} against the shared server: one test per way it can fail, and the two ways it succeeds. */
@@ -49,6 +49,19 @@ class CheckIT {
     }
 
     // ---- success ------------------------------------------------------------------------------------
+
+    /**
+     * Runs check with a deadline of 60 s: a silent server never answers and a dropped SYN is retried for about
+     * two minutes, so a check still running then has no connect timeout (the message then says which fired).
+     */
+    private static JsonNode checkBeforeTcpGivesUp(ObjectNode config) throws Exception {
+        CompletableFuture<JsonNode> run = CompletableFuture.supplyAsync(() -> check(config));
+        try {
+            return run.get(60, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("check still waits for the connection after 60 s: connect_timeout_seconds was ignored");
+        }
+    }
 
     @Test
     void superuserWithDefaultsSucceedsAndCreatesNeitherSlotNorPublication(PostgresCluster pg) throws Exception {
@@ -123,18 +136,14 @@ class CheckIT {
     }
 
     @Test
-    void serverThatNeverAnswersFailsWithinSecondsNotMinutes() throws Exception {
+    void serverThatNeverAnswersFailsAtTheConnectTimeout() throws Exception {
         // A listening socket that never accepts: the kernel completes the TCP handshake and then nothing ever
         // answers the startup packet, as with a stuck server or a proxy that swallows traffic.
         try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             ObjectNode config = rawConfig("postgres://capture@127.0.0.1:" + silent.getLocalPort() + "/appdb");
             config.put("connect_timeout_seconds", 2);
 
-            long start = System.nanoTime();
-            JsonNode status = check(config);
-            long seconds = (System.nanoTime() - start) / 1_000_000_000L;
-
-            assertThat(seconds).as("check returned after %d s", seconds).isLessThan(10);
+            JsonNode status = checkBeforeTcpGivesUp(config);
             assertThat(status.get("status").asText()).isEqualTo("FAILED");
             assertThat(status.get("message").asText())
                     .contains("127.0.0.1:" + silent.getLocalPort())
@@ -144,7 +153,7 @@ class CheckIT {
     }
 
     @Test
-    void serverWhoseListenQueueIsFullFailsWithinSecondsNotMinutes() throws Exception {
+    void serverWhoseListenQueueIsFullFailsAtTheConnectTimeout() throws Exception {
         // Once the accept queue is full the kernel drops further SYNs, so the TCP connect itself hangs, as
         // with a firewall that drops packets.
         List<Socket> fillers = new ArrayList<>();
@@ -164,11 +173,7 @@ class CheckIT {
             ObjectNode config = rawConfig("postgres://capture@127.0.0.1:" + full.getLocalPort() + "/appdb");
             config.put("connect_timeout_seconds", 2);
 
-            long start = System.nanoTime();
-            JsonNode status = check(config);
-            long seconds = (System.nanoTime() - start) / 1_000_000_000L;
-
-            assertThat(seconds).as("check returned after %d s", seconds).isLessThan(10);
+            JsonNode status = checkBeforeTcpGivesUp(config);
             assertThat(status.get("status").asText()).isEqualTo("FAILED");
             assertThat(status.get("message").asText())
                     .contains("127.0.0.1:" + full.getLocalPort())
@@ -322,7 +327,7 @@ class CheckIT {
 
         JsonNode status;
         int pid;
-        try (Connection replication = replicationConnection(pg, db);
+        try (Connection replication = pg.replicationConnection(db);
                 PGReplicationStream stream = replication.unwrap(PGConnection.class).getReplicationAPI()
                         .replicationStream().logical().withSlotName(slot)
                         .withSlotOption("proto_version", "1").withSlotOption("publication_names", "flow_publication")
@@ -502,15 +507,6 @@ class CheckIT {
         config.put("connectionURI", uri);
         config.put("password", PASSWORD);
         return config;
-    }
-
-    private static Connection replicationConnection(PostgresCluster pg, String db) throws Exception {
-        Properties p = new Properties();
-        PGProperty.USER.set(p, "postgres");
-        PGProperty.REPLICATION.set(p, "database");
-        PGProperty.PREFER_QUERY_MODE.set(p, "simple");
-        PGProperty.ASSUME_MIN_SERVER_VERSION.set(p, "10");
-        return DriverManager.getConnection(pg.jdbcUrl(db), p);
     }
 
     private static int activePid(PostgresCluster pg, String slot) throws Exception {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sourcepostgres.testing.Await;
 import io.sourcepostgres.testing.Connector;
 import io.sourcepostgres.testing.ConnectorRun;
 import io.sourcepostgres.testing.PostgresCluster;
@@ -12,6 +13,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.UUID;
 
 /** Runs {@code check} the way an orchestrator does and asserts what every check run must hold. */
@@ -73,27 +75,24 @@ final class CheckRuns {
         }
     }
 
+    /** The slot's {@code active} as "true" or "false"; null when there is no such slot. */
+    private static String active(Connection c, String slot) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT active::text FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, slot);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Drops a slot once whoever streamed from it has let go (a walsender takes a moment to exit). */
     static void dropSlot(PostgresCluster pg, String slot) throws Exception {
-        long deadline = System.nanoTime() + 30_000_000_000L;
         try (Connection c = pg.connect()) {
-            while (true) {
-                try (PreparedStatement ps = c.prepareStatement(
-                        "SELECT active FROM pg_replication_slots WHERE slot_name = ?")) {
-                    ps.setString(1, slot);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (!rs.next()) {
-                            return;
-                        }
-                        if (!rs.getBoolean(1)) {
-                            break;
-                        }
-                    }
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("slot " + slot + " is still active");
-                }
-                Thread.sleep(50);
+            Await.until("slot " + slot + " to be released", Duration.ofSeconds(30), () -> !"true".equals(active(c, slot)));
+            if (active(c, slot) == null) {
+                return;
             }
             try (PreparedStatement ps = c.prepareStatement("SELECT pg_drop_replication_slot(?)")) {
                 ps.setString(1, slot);

@@ -9,10 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcepostgres.testing.PostgresCluster;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.util.Properties;
 import org.junit.jupiter.api.Test;
-import org.postgresql.PGProperty;
 
 /** {@code check} against servers whose settings keep a capture from starting, each started for its test. */
 class CheckServerSettingsIT {
@@ -74,7 +71,7 @@ class CheckServerSettingsIT {
             // An existing slot is fine, but a read also needs a WAL sender; only the server can say none is free.
             ObjectNode config = config(pg, "postgres", "postgres");
             config.put("slot_name", "occupier");
-            try (Connection walSender = replicationConnection(pg)) {
+            try (Connection walSender = pg.replicationConnection("postgres")) {
                 JsonNode noSender = check(config);
 
                 assertThat(noSender.get("status").asText()).isEqualTo("FAILED");
@@ -85,14 +82,5 @@ class CheckServerSettingsIT {
             }
             assertThat(check(config).get("status").asText()).as("a free WAL sender again").isEqualTo("SUCCEEDED");
         }
-    }
-
-    private static Connection replicationConnection(PostgresCluster pg) throws Exception {
-        Properties p = new Properties();
-        PGProperty.USER.set(p, "postgres");
-        PGProperty.REPLICATION.set(p, "database");
-        PGProperty.PREFER_QUERY_MODE.set(p, "simple");
-        PGProperty.ASSUME_MIN_SERVER_VERSION.set(p, "10");
-        return DriverManager.getConnection(pg.jdbcUrl("postgres"), p);
     }
 }

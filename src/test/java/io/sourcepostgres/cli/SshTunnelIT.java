@@ -250,11 +250,9 @@ class SshTunnelIT {
                 p.await(m -> m.path("type").asText().equals("RECORD"), RUN_TIMEOUT, "RECORD");
                 proxy.stall();
                 workload.transactions(10, 42);
-                long started = System.nanoTime();
-                ConnectorRun failed = p.finish(Duration.ofSeconds(150));
+                ConnectorRun failed = p.finish(Duration.ofSeconds(150)); // a run still going then fails as a hang
                 assertThat(failed.exitCode()).as(failed.toString()).isNotZero();
                 assertThat(failed.error().get("failure_type").asText()).as(failed.toString()).isEqualTo("transient_error");
-                assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(150));
                 orchestrator.accept(failed);
             }
             proxy.resume();

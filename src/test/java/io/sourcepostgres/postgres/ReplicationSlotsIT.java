@@ -5,16 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sourcepostgres.airbyte.ConnectorException;
 import io.sourcepostgres.airbyte.FailureType;
+import io.sourcepostgres.testing.Await;
 import io.sourcepostgres.testing.PostgresCluster;
 import io.sourcepostgres.testing.PostgresExtension;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.util.Properties;
+import java.sql.SQLException;
+import java.time.Duration;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.postgresql.PGConnection;
-import org.postgresql.PGProperty;
 import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
 
@@ -100,7 +100,7 @@ class ReplicationSlotsIT {
         pg.execute(db, "CREATE PUBLICATION p FOR ALL TABLES");
         try (Connection c = pg.connect(db)) {
             ReplicationSlots.createPgoutput(c, name);
-            try (Connection replication = replicationConnection(pg, db);
+            try (Connection replication = pg.replicationConnection(db);
                     PGReplicationStream stream = replication.unwrap(PGConnection.class).getReplicationAPI()
                             .replicationStream().logical().withSlotName(name)
                             .withSlotOption("proto_version", "1").withSlotOption("publication_names", "p").start()) {
@@ -114,21 +114,18 @@ class ReplicationSlotsIT {
                                 e -> assertThat(e.failureType()).isEqualTo(FailureType.CONFIG_ERROR))
                         .hasMessageContaining("in use by another connection");
             }
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (ReplicationSlots.find(c, name).orElseThrow().active() && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
+            Await.until("slot " + name + " to be released", Duration.ofSeconds(30),
+                    () -> !active(c, name));
             ReplicationSlots.drop(c, name);
         }
     }
 
-    static Connection replicationConnection(PostgresCluster pg, String db) throws Exception {
-        Properties p = new Properties();
-        PGProperty.USER.set(p, "postgres");
-        PGProperty.REPLICATION.set(p, "database");
-        PGProperty.PREFER_QUERY_MODE.set(p, "simple");
-        PGProperty.ASSUME_MIN_SERVER_VERSION.set(p, "10");
-        return DriverManager.getConnection(pg.jdbcUrl(db), p);
+    private static boolean active(Connection c, String slot) {
+        try {
+            return ReplicationSlots.find(c, slot).orElseThrow().active();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static String slotName() {

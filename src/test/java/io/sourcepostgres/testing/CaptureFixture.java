@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -160,6 +161,19 @@ public final class CaptureFixture implements AutoCloseable {
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException(sql + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Waits until a backfill of this fixture's database has read a chunk while a transaction was writing its
+     * table, and now waits for that writer to end: the connector then polls the writer's {@code txid_status}
+     * (see backfill/TableWriters), which pg_stat_activity shows as its session's query. A server-side barrier:
+     * the chunk's rows are read, the writer is still open. Fails after 120 s.
+     */
+    public void awaitBackfillWaitingForWriters() {
+        String sql = "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = current_database()"
+                + " AND pid <> pg_catalog.pg_backend_pid() AND query LIKE '%txid_status(%in progress%'";
+        Await.until("a backfill of " + database + " waiting for a writer of its table", Duration.ofSeconds(120),
+                () -> !"0".equals(scalar(sql)));
     }
 
     public static long lsn(String text) {

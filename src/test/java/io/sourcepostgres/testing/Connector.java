@@ -13,12 +13,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 
 /**
  * Runs the connector the way an orchestrator does and hands back what it printed, having checked that
  * every stdout line is a valid Airbyte message. {@link #run} calls the CLI in this JVM (fast);
- * {@link #launch} runs the real launcher {@code bin/source-postgres} as a process (needs {@code mvn package}).
+ * {@link #launch} runs the real launcher {@code bin/source-postgres} as a process (needs {@code mvn package})
+ * through {@link ConnectorProcess}, the one launcher of the tests, and waits for it to end.
  */
 public final class Connector {
     /** Records may hold 1000-digit numbers, long strings and deeply nested json values: no read limits. */
@@ -56,35 +57,15 @@ public final class Connector {
      */
     public static ConnectorRun launch(Path launcher, Path workingDirectory, Map<String, String> environment,
             boolean onlyEnvironment, long timeoutSeconds, String... args) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(launcher.toString());
-        cmd.addAll(List.of(args));
-        try {
-            Path err = Files.createTempFile("connector-stderr", ".txt");
-            ProcessBuilder builder = new ProcessBuilder(cmd).redirectError(err.toFile());
-            if (workingDirectory != null) {
-                builder.directory(workingDirectory.toFile());
-            }
-            if (onlyEnvironment) {
-                builder.environment().clear();
-            }
-            builder.environment().putAll(environment);
-            Process p = builder.start();
-            p.getOutputStream().close();
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new AssertionError("connector did not finish within " + timeoutSeconds + " s: " + cmd);
-            }
-            String stderr = Files.readString(err);
-            Files.deleteIfExists(err);
-            String text = new String(out, StandardCharsets.UTF_8);
-            return new ConnectorRun(p.exitValue(), parse(text), text, stderr);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+        ConnectorProcess.Builder builder = ConnectorProcess.builder(args).launcher(launcher).env(environment);
+        if (workingDirectory != null) {
+            builder.directory(workingDirectory);
+        }
+        if (onlyEnvironment) {
+            builder.onlyEnvironment();
+        }
+        try (ConnectorProcess p = builder.start()) {
+            return p.finish(Duration.ofSeconds(timeoutSeconds));
         }
     }
 
@@ -111,15 +92,19 @@ public final class Connector {
             if (line.isEmpty()) {
                 continue;
             }
-            JsonNode node;
-            try {
-                node = MAPPER.readTree(line);
-            } catch (JsonProcessingException e) {
-                throw new AssertionError("stdout line is not JSON: " + line, e);
-            }
+            JsonNode node = json(line);
             ProtocolValidator.assertValidMessage(node);
             messages.add(node);
         }
         return messages;
+    }
+
+    /** One stdout line as JSON, whatever the size of its numbers, strings and nesting; fails unless it is JSON. */
+    static JsonNode json(String line) {
+        try {
+            return MAPPER.readTree(line);
+        } catch (JsonProcessingException e) {
+            throw new AssertionError("stdout line is not JSON: " + line, e);
+        }
     }
 }

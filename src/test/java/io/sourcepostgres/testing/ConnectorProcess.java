@@ -1,16 +1,16 @@
 package io.sourcepostgres.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -18,16 +18,16 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
- * The real launcher running as a process, watched while it runs: its stdout is read line by line as it
- * comes (so a test can react to messages, or count a gigabyte of records without holding them), its
- * peak resident memory is sampled from {@code /proc/<pid>/status}, and every wait is bounded, so a
- * connector that hangs fails the test instead of hanging the build.
+ * The one way tests run the real launcher as a process: its stdout is read line by line as it comes (so a
+ * test can react to messages, or count a gigabyte of records without holding them), its peak resident
+ * memory is sampled from {@code /proc/<pid>/status}, it can be stopped with SIGTERM or SIGKILL at a chosen
+ * moment, and every wait is bounded, so a connector that hangs fails the test instead of hanging the build.
  *
  * <p>By default every stdout line is validated as an Airbyte message and kept; a {@link Builder#onLine}
- * consumer takes over instead (for output too large to keep).
+ * consumer takes over instead (for output too large to keep). A last line cut by {@link #kill} is no
+ * message and is dropped, as an orchestrator drops it.
  */
 public final class ConnectorProcess implements AutoCloseable {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final long SAMPLE_MILLIS = 50;
 
     private final Process process;
@@ -35,27 +35,19 @@ public final class ConnectorProcess implements AutoCloseable {
     private final Thread reader;
     private final Thread sampler;
     private final List<JsonNode> messages = new ArrayList<>();
+    private final StringBuilder stdout = new StringBuilder();
+    private final boolean validateRecords;
     private volatile Throwable readFailure;
     private volatile long peakRssKb;
+    private volatile boolean killed;
+    private volatile boolean stdoutClosed;
 
-    private ConnectorProcess(Process process, Path stderrFile, Consumer<String> lineSink) {
+    private ConnectorProcess(Process process, Path stderrFile, Consumer<String> lineSink, boolean validateRecords) {
         this.process = process;
         this.stderrFile = stderrFile;
+        this.validateRecords = validateRecords;
         Consumer<String> sink = lineSink != null ? lineSink : this::keep;
-        this.reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8),
-                    1 << 16)) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    if (!line.isEmpty()) {
-                        sink.accept(line);
-                    }
-                }
-            } catch (Throwable e) {
-                readFailure = e;
-                process.destroyForcibly();
-            }
-        }, "connector-stdout-" + process.pid());
+        this.reader = new Thread(() -> readLines(sink), "connector-stdout-" + process.pid());
         this.sampler = new Thread(this::sampleMemory, "connector-rss-" + process.pid());
         reader.setDaemon(true);
         sampler.setDaemon(true);
@@ -78,6 +70,33 @@ public final class ConnectorProcess implements AutoCloseable {
     /** The largest VmHWM (peak resident set, kB) seen while the process ran. */
     public long peakRssKb() {
         return peakRssKb;
+    }
+
+    /** Whether {@link #kill} ended the process. */
+    public boolean killed() {
+        return killed;
+    }
+
+    /**
+     * SIGKILL, like a crash of the machine or the orchestrator's kill. Through the process handle:
+     * Process.destroyForcibly() would also close our end of stdout, losing what the connector wrote before
+     * it died, which an orchestrator would still read. Does nothing when the process has already ended.
+     */
+    public void kill() {
+        if (process.isAlive()) {
+            killed = true;
+            process.toHandle().destroyForcibly();
+        }
+    }
+
+    /** Closes our end of the process's stdout, as an orchestrator that went away does; nothing is read after. */
+    public void closeStdout() {
+        stdoutClosed = true;
+        try {
+            process.getInputStream().close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**
@@ -107,18 +126,39 @@ public final class ConnectorProcess implements AutoCloseable {
 
     /** Waits until a kept message matches, or fails after {@code timeout} (also when the process ends first). */
     public JsonNode await(Predicate<JsonNode> condition, Duration timeout, String what) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        return awaitCount(condition, 1, timeout, what);
+    }
+
+    /**
+     * Waits until {@code count} kept messages match and returns the last of them; fails after {@code timeout}
+     * (also when the process ends first).
+     */
+    public JsonNode awaitCount(Predicate<JsonNode> condition, int count, Duration timeout, String what) {
+        JsonNode found = awaitCountOrEnd(condition, count, System.nanoTime() + timeout.toNanos());
+        if (found == null) {
+            throw new AssertionError("connector printed fewer than " + count + " " + what + " within " + timeout
+                    + describe());
+        }
+        return found;
+    }
+
+    /**
+     * Waits until {@code count} kept messages match and returns the last of them; null once the process has
+     * ended and its output is read, or {@code deadlineNanos} (of {@link System#nanoTime}) has passed, first.
+     */
+    public JsonNode awaitCountOrEnd(Predicate<JsonNode> condition, int count, long deadlineNanos) {
         int seen = 0;
+        int matched = 0;
         synchronized (messages) {
             while (true) {
                 for (; seen < messages.size(); seen++) {
-                    if (condition.test(messages.get(seen))) {
+                    if (condition.test(messages.get(seen)) && ++matched == count) {
                         return messages.get(seen);
                     }
                 }
-                long left = deadline - System.nanoTime();
+                long left = deadlineNanos - System.nanoTime();
                 if (left <= 0 || (!process.isAlive() && !reader.isAlive())) {
-                    throw new AssertionError("connector printed no " + what + " within " + timeout + describe());
+                    return null;
                 }
                 try {
                     messages.wait(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(left), 200)));
@@ -143,12 +183,11 @@ public final class ConnectorProcess implements AutoCloseable {
             if (readFailure != null) {
                 throw new AssertionError("reading the connector's stdout failed" + describe(), readFailure);
             }
-            List<JsonNode> kept = messages();
-            StringBuilder text = new StringBuilder();
-            for (JsonNode m : kept) {
-                text.append(m).append('\n');
+            String text;
+            synchronized (messages) {
+                text = stdout.toString();
             }
-            return new ConnectorRun(process.exitValue(), kept, text.toString(), stderr());
+            return new ConnectorRun(process.exitValue(), messages(), text, stderr());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
@@ -180,16 +219,58 @@ public final class ConnectorProcess implements AutoCloseable {
         }
     }
 
-    private void keep(String line) {
-        JsonNode node;
-        try {
-            node = MAPPER.readTree(line);
-        } catch (IOException e) {
-            throw new AssertionError("stdout line is not JSON: " + line, e);
+    /**
+     * Splits stdout on newlines and hands each line on. A last line without its newline is handed on too,
+     * unless {@link #kill} cut it: then it is no message.
+     */
+    private void readLines(Consumer<String> sink) {
+        try (InputStream in = process.getInputStream()) {
+            byte[] buf = new byte[1 << 16];
+            ByteArrayOutputStream line = new ByteArrayOutputStream(4096);
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                int start = 0;
+                for (int i = 0; i < n; i++) {
+                    if (buf[i] == '\n') {
+                        line.write(buf, start, i - start);
+                        hand(sink, line);
+                        start = i + 1;
+                    }
+                }
+                line.write(buf, start, n - start);
+            }
+            if (line.size() > 0 && !killed) {
+                hand(sink, line);
+            }
+        } catch (Throwable e) {
+            if (stdoutClosed && e instanceof IOException) {
+                return; // closeStdout: the test stopped reading on purpose
+            }
+            readFailure = e;
+            process.destroyForcibly();
+        } finally {
+            synchronized (messages) {
+                messages.notifyAll();
+            }
         }
-        ProtocolValidator.assertValidMessage(node);
+    }
+
+    private static void hand(Consumer<String> sink, ByteArrayOutputStream line) {
+        String text = line.toString(StandardCharsets.UTF_8);
+        line.reset();
+        if (!text.isEmpty()) {
+            sink.accept(text);
+        }
+    }
+
+    private void keep(String line) {
+        JsonNode node = Connector.json(line);
+        if (validateRecords || !"RECORD".equals(node.path("type").asText())) {
+            ProtocolValidator.assertValidMessage(node);
+        }
         synchronized (messages) {
             messages.add(node);
+            stdout.append(line).append('\n');
             messages.notifyAll();
         }
     }
@@ -225,10 +306,17 @@ public final class ConnectorProcess implements AutoCloseable {
         return sb.toString();
     }
 
-    /** How to start the launcher: arguments, extra environment, and what to do with each stdout line. */
+    /**
+     * How to start the launcher: which launcher, where, arguments, environment, and what to do with each
+     * stdout line.
+     */
     public static final class Builder {
         private final String[] args;
-        private final Map<String, String> env = new java.util.HashMap<>();
+        private final Map<String, String> env = new HashMap<>();
+        private Path launcher = Connector.launcher();
+        private Path directory;
+        private boolean onlyEnvironment;
+        private boolean validateRecords = true;
         private Consumer<String> lineSink;
 
         private Builder(String[] args) {
@@ -240,6 +328,38 @@ public final class ConnectorProcess implements AutoCloseable {
             return this;
         }
 
+        public Builder env(Map<String, String> variables) {
+            env.putAll(variables);
+            return this;
+        }
+
+        /** Another launcher than the build's {@code bin/source-postgres} (an unpacked distribution, a wrapper). */
+        public Builder launcher(Path path) {
+            this.launcher = path;
+            return this;
+        }
+
+        /** The process's working directory; by default this JVM's. */
+        public Builder directory(Path dir) {
+            this.directory = dir;
+            return this;
+        }
+
+        /** The process sees the {@link #env} variables and nothing else of this JVM's environment. */
+        public Builder onlyEnvironment() {
+            this.onlyEnvironment = true;
+            return this;
+        }
+
+        /**
+         * RECORD messages are kept but not validated against the protocol schema (the other messages still
+         * are): for runs whose records are too many to validate one by one, and are validated by other tests.
+         */
+        public Builder unvalidatedRecords() {
+            this.validateRecords = false;
+            return this;
+        }
+
         /** Hands each stdout line to {@code sink} (on the reader thread) instead of keeping it. */
         public Builder onLine(Consumer<String> sink) {
             this.lineSink = sink;
@@ -248,15 +368,21 @@ public final class ConnectorProcess implements AutoCloseable {
 
         public ConnectorProcess start() {
             List<String> cmd = new ArrayList<>();
-            cmd.add(Connector.launcher().toString());
+            cmd.add(launcher.toString());
             cmd.addAll(List.of(args));
             try {
                 Path err = Files.createTempFile("connector-stderr", ".txt");
                 ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
+                if (directory != null) {
+                    pb.directory(directory.toFile());
+                }
+                if (onlyEnvironment) {
+                    pb.environment().clear();
+                }
                 pb.environment().putAll(env);
                 Process p = pb.start();
                 p.getOutputStream().close();
-                return new ConnectorProcess(p, err, lineSink);
+                return new ConnectorProcess(p, err, lineSink, validateRecords);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

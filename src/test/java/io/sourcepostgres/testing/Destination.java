@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * Plays the destination of an orchestrator: applies the connector's records to tables of a second
- * database — upsert by primary key, delete where {@code _ab_cdc_deleted_at} is set — so tests can compare
+ * database by {@link AppliedRecords}' rules — upsert by primary key, delete where {@code _ab_cdc_deleted_at}
+ * is set — so tests can compare
  * the two databases row for row. Values are cast back by PostgreSQL itself ({@code jsonb_populate_record}),
  * which also proves that the emitted JSON reads back as the original values.
  */
@@ -48,7 +49,7 @@ public final class Destination {
                 }
                 if (key.isEmpty()) {
                     append(c, table, data); // a keyless stream is an append-only history
-                } else if (!data.path("_ab_cdc_deleted_at").isNull() && !data.path("_ab_cdc_deleted_at").isMissingNode()) {
+                } else if (AppliedRecords.isDelete(data)) {
                     delete(c, table, key, data);
                 } else {
                     upsert(c, table, key, data, columnsByTable.computeIfAbsent(table, t -> columns(c, t)));

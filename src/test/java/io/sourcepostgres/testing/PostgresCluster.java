@@ -13,8 +13,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.postgresql.PGProperty;
 
 /**
  * A throwaway PostgreSQL cluster of any version 12–18, made by {@code scripts/pg-cluster} (the same script
@@ -99,6 +101,16 @@ public final class PostgresCluster implements AutoCloseable {
 
     public Connection connect() throws SQLException {
         return connect("postgres");
+    }
+
+    /** A superuser logical replication connection (a walsender) to {@code database}, as the connector opens one. */
+    public Connection replicationConnection(String database) throws SQLException {
+        Properties p = new Properties();
+        PGProperty.USER.set(p, "postgres");
+        PGProperty.REPLICATION.set(p, "database");
+        PGProperty.PREFER_QUERY_MODE.set(p, "simple");
+        PGProperty.ASSUME_MIN_SERVER_VERSION.set(p, "10");
+        return DriverManager.getConnection(jdbcUrl(database), p);
     }
 
     /** Runs SQL as superuser in {@code database}, statement by statement as written. */
@@ -189,18 +201,7 @@ public final class PostgresCluster implements AutoCloseable {
     }
 
     private static void awaitTrue(String what, java.util.function.BooleanSupplier condition) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("timed out waiting for " + what);
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
+        Await.until(what, java.time.Duration.ofSeconds(120), condition);
     }
 
     /** Stops like a crash: no checkpoint, clients cut. */
