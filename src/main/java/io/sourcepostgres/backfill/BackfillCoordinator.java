@@ -128,12 +128,12 @@ public final class BackfillCoordinator {
             if (stream.replicated && stream.keyless) {
                 keyless.start(stream);
             } else if (stream.replicated) {
-                StreamProgress progress = checkpoints.state().streams().get(stream.id);
+                StreamProgress progress = checkpoints.progressOf(stream.id);
                 if (progress != null && CtidChunkReader.Position.is(progress.resumeAfter())) {
                     // The table gained a key while it was backfilled without one: a keyed backfill starts over.
                     out.log(LogLevel.WARN, "Table " + stream.id + " has a key now, but its backfill was running by "
                             + "physical location: it starts over by key, so rows backfilled so far are emitted again.");
-                    checkpoints.update(checkpoints.state().withStream(stream.id, StreamProgress.PENDING));
+                    checkpoints.progress(stream.id, StreamProgress.PENDING);
                 }
             }
         }
@@ -274,8 +274,8 @@ public final class BackfillCoordinator {
             readers.remove(stream.id);
             keyless.finished(stream, chunk.resumeAfter(), stream.rowsDone + chunk.size());
         } else {
-            checkpoints.update(checkpoints.state().withStream(stream.id, new StreamProgress(
-                    StreamProgress.Phase.BACKFILLING, chunk.resumeAfter(), stream.rowsDone + chunk.size())));
+            checkpoints.progress(stream.id, new StreamProgress(
+                    StreamProgress.Phase.BACKFILLING, chunk.resumeAfter(), stream.rowsDone + chunk.size()));
         }
         startNextRead(); // read the next chunk while this one is written
         emitRows(stream, chunk, read.lowFence(), read.readAtMillis());
@@ -314,7 +314,7 @@ public final class BackfillCoordinator {
         if (!stream.replicated) {
             return stream.fullRefreshResume;
         }
-        StreamProgress progress = checkpoints.state().streams().get(stream.id);
+        StreamProgress progress = checkpoints.progressOf(stream.id);
         return progress == null ? null : progress.resumeAfter();
     }
 

@@ -53,7 +53,7 @@ public final class KeylessBackfills {
 
     /** Sets up the stream's cut: the one its state keeps, or a new one (then the backfill starts at page 0). */
     void start(BackfillStream stream) {
-        StreamProgress progress = checkpoints.state().streams().get(stream.id);
+        StreamProgress progress = checkpoints.progressOf(stream.id);
         CtidChunkReader.Position position = null;
         if (progress != null && CtidChunkReader.Position.is(progress.resumeAfter())) {
             position = CtidChunkReader.Position.of(progress.resumeAfter(), stream.plan.table());
@@ -66,8 +66,8 @@ public final class KeylessBackfills {
         if (position == null || position.start() == null) {
             KeylessStart cut = KeylessStart.take(connection, stream.plan.serverMajorVersion());
             position = new CtidChunkReader.Position(0, 0, -1, cut);
-            checkpoints.update(checkpoints.state().withStream(stream.id,
-                    new StreamProgress(StreamProgress.Phase.BACKFILLING, position.toJson(), 0)));
+            checkpoints.progress(stream.id,
+                    new StreamProgress(StreamProgress.Phase.BACKFILLING, position.toJson(), 0));
             out.log(LogLevel.INFO, "Table " + stream.id + " has no primary key: backfilling it by physical location "
                     + "(ctid pages) as an append-only history; its changes from transactions that committed after "
                     + "snapshot " + cut.snapshotText() + " are emitted as they arrive.");
@@ -89,8 +89,8 @@ public final class KeylessBackfills {
             throw ConnectorException.transientError("Writing a backfill fence failed: " + e.getMessage(), e);
         }
         activations.put(stream.id, fence);
-        checkpoints.update(checkpoints.state().withStream(stream.id,
-                new StreamProgress(StreamProgress.Phase.BACKFILLING, resumeAfter, rowsDone)));
+        checkpoints.progress(stream.id,
+                new StreamProgress(StreamProgress.Phase.BACKFILLING, resumeAfter, rowsDone));
     }
 
     boolean activating() {
@@ -105,7 +105,7 @@ public final class KeylessBackfills {
             if (Lsn.compare(position, e.getValue()) >= 0) {
                 it.remove();
                 cuts.remove(e.getKey());
-                checkpoints.update(checkpoints.state().withStream(e.getKey(), StreamProgress.ACTIVE));
+                checkpoints.progress(e.getKey(), StreamProgress.ACTIVE);
                 changed = true;
             }
         }
