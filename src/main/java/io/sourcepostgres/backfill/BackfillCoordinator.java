@@ -141,12 +141,12 @@ public final class BackfillCoordinator implements ChunkMerge {
             if (stream.replicated && stream.keyless) {
                 keyless.start(stream);
             } else if (stream.replicated) {
-                StreamProgress progress = checkpoints.state().streams().get(stream.id);
+                StreamProgress progress = checkpoints.progressOf(stream.id);
                 if (progress != null && CtidChunkReader.Position.is(progress.resumeAfter())) {
                     // The table gained a key while it was backfilled without one: a keyed backfill starts over.
                     out.log(LogLevel.WARN, "Table " + stream.id + " has a key now, but its backfill was running by "
                             + "physical location: it starts over by key, so rows backfilled so far are emitted again.");
-                    checkpoints.update(checkpoints.state().withStream(stream.id, StreamProgress.PENDING));
+                    checkpoints.progress(stream.id, StreamProgress.PENDING);
                 }
             }
         }
@@ -293,8 +293,8 @@ public final class BackfillCoordinator implements ChunkMerge {
             keyless.finished(stream, chunk.resumeAfter(), stream.rowsDone + chunk.size());
         } else {
             StreamProgress known = checkpoints.progressOf(stream.id);
-            checkpoints.update(checkpoints.state().withStream(stream.id, (known != null ? known : StreamProgress.PENDING)
-                    .backfilledTo(chunk.resumeAfter(), stream.rowsDone + chunk.size())));
+            checkpoints.progress(stream.id, (known != null ? known : StreamProgress.PENDING)
+                    .backfilledTo(chunk.resumeAfter(), stream.rowsDone + chunk.size()));
         }
         startNextRead(); // read the next chunk while this one is written
         emitRows(stream, chunk, read.lowFence(), read.readAtMillis());
@@ -333,7 +333,7 @@ public final class BackfillCoordinator implements ChunkMerge {
         if (!stream.replicated) {
             return stream.fullRefreshResume;
         }
-        StreamProgress progress = checkpoints.state().streams().get(stream.id);
+        StreamProgress progress = checkpoints.progressOf(stream.id);
         return progress == null ? null : progress.resumeAfter();
     }
 

@@ -91,6 +91,23 @@ public record BackfillPlan(
         return ScanKeyResolver.resolve(connection, table, primaryKey, withGenerated, published, selected);
     }
 
+    /**
+     * What {@link #ofAll} plans: a table, the catalog's key override (empty for none), whether generated columns
+     * are read, what the publication publishes of it and which columns are selected — the arguments of
+     * {@link #of(Connection, DiscoveredTable, List, boolean, PublishedSubset, java.util.function.Predicate)}.
+     */
+    public record Request(DiscoveredTable table, List<String> catalogKey, boolean withGenerated, PublishedSubset published,
+            java.util.function.Predicate<String> selected) {}
+
+    /**
+     * As {@link #of(Connection, DiscoveredTable, List, boolean, PublishedSubset, java.util.function.Predicate)} for
+     * many tables, with a few catalog queries in all rather than a few per table; plans in request order, and
+     * fails as {@code of} does for the first request that cannot be planned.
+     */
+    public static List<BackfillPlan> ofAll(Connection connection, List<Request> requests) {
+        return ScanKeyResolver.resolveAll(connection, requests);
+    }
+
     /** The key columns' positions in a chunk row, in key order: what {@link RowKey#of} takes for a chunk row. */
     public int[] keyPositions() {
         return key.stream().mapToInt(ScanKeyColumn::position).toArray();

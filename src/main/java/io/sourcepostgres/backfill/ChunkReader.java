@@ -96,16 +96,16 @@ public final class ChunkReader implements ChunkSource {
                         + "read in a transaction of its own");
             }
             boolean lock = mayLock(connection); // outside the transaction: a query would take its snapshot
+            ChunkSnapshot snapshot;
             for (int replans = 0; ; replans++) {
-                execute(connection, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
                 // Locked before the snapshot is taken: no ALTER can commit between the check below and the
                 // rows, nor (as a table rewrite does) after the snapshot, which would hide every row from it.
                 boolean fits;
                 try {
-                    if (lock) {
-                        execute(connection, "LOCK TABLE ONLY " + plan.table().id().quoted() + " IN ACCESS SHARE MODE");
-                    }
-                    fits = TableShape.read(connection, plan.table()).equals(shape);
+                    TableShape.InSnapshot now = TableShape.beginAndRead(connection, plan.table(), lock,
+                            plan.serverMajorVersion());
+                    fits = now.shape().equals(shape);
+                    snapshot = now.snapshot();
                 } catch (SQLException | RuntimeException e) {
                     rollback(connection, e);
                     throw e;
@@ -125,7 +125,7 @@ public final class ChunkReader implements ChunkSource {
             List<String> resume = ResumeValues.of(plan, resumeAfter);
             Chunk chunk;
             try {
-                chunk = readInTransaction(connection, resume, limit, maxBytes);
+                chunk = readInTransaction(connection, resume, limit, maxBytes, snapshot);
             } catch (SQLException | RuntimeException e) {
                 try {
                     execute(connection, "ROLLBACK");
@@ -143,11 +143,6 @@ public final class ChunkReader implements ChunkSource {
         } catch (SQLException e) {
             throw failure("Reading a backfill chunk of table " + plan.table().id(), e);
         }
-    }
-
-    private Chunk readInTransaction(Connection connection, List<String> resume, int limit, long maxBytes)
-            throws SQLException {
-        return readInTransaction(connection, resume, limit, maxBytes, null);
     }
 
     /** @param known the transaction's snapshot when an earlier statement took it, else null */
@@ -235,6 +230,11 @@ public final class ChunkReader implements ChunkSource {
      * before the chunk's transaction, since a failed LOCK would abort it.
      */
     private boolean mayLock(Connection connection) throws SQLException {
+        if (tableLockAllowed == null && plan.table().selectPrivilege()) {
+            // The catalog read at the start of the run says so; a grant revoked since fails the LOCK as it would the
+            // read, and the error names the privilege.
+            tableLockAllowed = true;
+        }
         if (tableLockAllowed == null) {
             try (java.sql.PreparedStatement ps = connection.prepareStatement(
                     "SELECT pg_catalog.has_table_privilege(?::oid, 'SELECT')")) {

@@ -52,7 +52,7 @@ public final class KeylessBackfills {
 
     /** Sets up the stream's cut: the one its state keeps, or a new one (then the backfill starts at page 0). */
     void start(BackfillStream stream) {
-        StreamProgress progress = checkpoints.state().streams().get(stream.id);
+        StreamProgress progress = checkpoints.progressOf(stream.id);
         CtidChunkReader.Position position = null;
         if (progress != null && CtidChunkReader.Position.is(progress.resumeAfter())) {
             position = CtidChunkReader.Position.of(progress.resumeAfter(), stream.plan.table());
@@ -65,7 +65,7 @@ public final class KeylessBackfills {
         if (position == null || position.start() == null) {
             KeylessStart cut = fences.keylessCut(stream.plan.serverMajorVersion());
             position = new CtidChunkReader.Position(0, 0, -1, cut);
-            checkpoints.update(checkpoints.state().withStream(stream.id, current(stream.id).backfilledTo(position.toJson(), 0, null)));
+            checkpoints.progress(stream.id, current(stream.id).backfilledTo(position.toJson(), 0, null));
             out.log(LogLevel.INFO, "Table " + stream.id + " has no primary key: backfilling it by physical location "
                     + "(ctid pages) as an append-only history; its changes from transactions that committed after "
                     + "snapshot " + cut.snapshotText() + " are emitted as they arrive.");
@@ -87,12 +87,12 @@ public final class KeylessBackfills {
             throw ConnectorException.transientError("Writing a backfill fence failed: " + e.getMessage(), e);
         }
         activations.put(stream.id, fence);
-        checkpoints.update(checkpoints.state().withStream(stream.id, current(stream.id).backfilledTo(resumeAfter, rowsDone, null)));
+        checkpoints.progress(stream.id, current(stream.id).backfilledTo(resumeAfter, rowsDone, null));
     }
 
     /** The stream's progress so far: transitions keep what it records of the table's identity. */
     private StreamProgress current(StreamId stream) {
-        StreamProgress p = checkpoints.state().streams().get(stream);
+        StreamProgress p = checkpoints.progressOf(stream);
         return p != null ? p : StreamProgress.PENDING;
     }
 
@@ -108,7 +108,7 @@ public final class KeylessBackfills {
             if (Lsn.compare(position, e.getValue()) >= 0) {
                 it.remove();
                 cuts.remove(e.getKey());
-                checkpoints.update(checkpoints.state().withStream(e.getKey(), current(e.getKey()).completed()));
+                checkpoints.progress(e.getKey(), current(e.getKey()).completed());
                 changed = true;
             }
         }

@@ -55,7 +55,40 @@ final class ScanKeyResolver {
             WHERE a.attrelid = ANY(?::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
             """;
 
+    /** Tables planned per pair of catalog queries. */
+    private static final int BATCH_TABLES = 1000;
+
     private ScanKeyResolver() {}
+
+    /**
+     * Plans many tables with two catalog queries per {@value #BATCH_TABLES} rather than two per table: with
+     * thousands of tables, per-table round trips take longer than reading their rows. Each plan is the one
+     * {@link #resolve(Connection, DiscoveredTable, List, boolean, io.sourcepostgres.postgres.PublishedSubset,
+     * java.util.function.Predicate)} makes, and fails the same way.
+     */
+    static List<BackfillPlan> resolveAll(Connection connection, List<BackfillPlan.Request> requests) {
+        List<BackfillPlan> plans = new ArrayList<>(requests.size());
+        for (int from = 0; from < requests.size(); from += BATCH_TABLES) {
+            List<BackfillPlan.Request> batch = requests.subList(from, Math.min(requests.size(), from + BATCH_TABLES));
+            Long[] oids = batch.stream().map(r -> r.table().oid()).distinct().toArray(Long[]::new);
+            Map<Long, List<IndexRow>> indexes;
+            Map<Long, Map<String, String>> collations;
+            int major;
+            try {
+                major = serverMajor(connection);
+                indexes = indexes(connection, oids, major);
+                collations = collations(connection, oids);
+            } catch (SQLException e) {
+                throw ChunkReader.failure("Reading the indexes of " + batch.size() + " tables to plan their backfill", e);
+            }
+            for (BackfillPlan.Request r : batch) {
+                plans.add(resolve(connection, r.table(), r.catalogKey(), r.withGenerated(), major,
+                        indexes.getOrDefault(r.table().oid(), List.of()),
+                        collations.getOrDefault(r.table().oid(), Map.of()), r.published(), r.selected()));
+            }
+        }
+        return plans;
+    }
 
     static BackfillPlan resolve(Connection connection, DiscoveredTable table, List<String> catalogKey,
             boolean withGenerated, io.sourcepostgres.postgres.PublishedSubset published,

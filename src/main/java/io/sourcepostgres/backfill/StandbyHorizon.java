@@ -19,21 +19,21 @@ import java.sql.SQLException;
 public final class StandbyHorizon {
     private StandbyHorizon() {}
 
-    /** The horizon for a chunk read in {@code snapshot}, or -1 when the server is not a standby. */
-    static long of(Connection c, ChunkSnapshot snapshot) {
-        long xmin32 = snapshot.xmin() & 0xFFFFFFFFL;
-        try (PreparedStatement ps = c.prepareStatement("SELECT CASE WHEN pg_catalog.pg_is_in_recovery()"
-                + " THEN pg_catalog.age(?::text::xid) END")) {
-            ps.setLong(1, xmin32);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                int age = rs.getInt(1);
-                return rs.wasNull() ? -1 : snapshot.xmin() + age;
-            }
-        } catch (SQLException e) {
-            throw ConnectorException.transientError("Reading the standby's next transaction id failed: "
-                    + e.getMessage(), e);
-        }
+    /**
+     * A result column for the horizon of a chunk read in a snapshot: the age of the snapshot's {@code xmin} on a
+     * standby, NULL on a primary. Its one parameter is {@link #parameter}; {@link #from} reads it.
+     */
+    static final String COLUMN = "CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.age(?::text::xid) END";
+
+    /** The value of {@link #COLUMN}'s parameter for a chunk read in {@code snapshot}. */
+    static long parameter(ChunkSnapshot snapshot) {
+        return snapshot.xmin() & 0xFFFFFFFFL;
+    }
+
+    /** The horizon for a chunk read in {@code snapshot} from {@link #COLUMN}, or -1 when the server is not a standby. */
+    static long from(ChunkSnapshot snapshot, ResultSet rs, int column) throws SQLException {
+        int age = rs.getInt(column);
+        return rs.wasNull() ? -1 : snapshot.xmin() + age;
     }
 
     /** Whether every transaction below {@code horizon} (a full 64-bit id) has ended. */

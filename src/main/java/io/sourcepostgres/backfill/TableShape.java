@@ -24,23 +24,45 @@ record TableShape(List<String> columns) {
         return new TableShape(List.copyOf(columns));
     }
 
+    /** A table's shape and the snapshot of the transaction it was read in. */
+    record InSnapshot(TableShape shape, ChunkSnapshot snapshot) {}
+
     /**
-     * The shape of {@code table} as the server has it. Called with the table locked in the caller's
-     * transaction, so that no change to it can commit until that transaction ends.
+     * Begins a repeatable-read, read-only transaction, locks {@code table} in ACCESS SHARE mode when {@code lock}
+     * says so, and reads its shape and the transaction's snapshot, which that read takes (LOCK takes none): the
+     * statements a chunk's read starts with, sent in one round trip. After a failure the transaction may be open
+     * and aborted; the caller rolls it back.
      */
-    static TableShape read(Connection c, DiscoveredTable table) throws SQLException {
-        List<String> columns = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT attname, attnum, atttypid::bigint, atttypmod,"
-                + " attgenerated <> '' FROM pg_catalog.pg_attribute WHERE attrelid = ? AND attnum > 0"
-                + " AND NOT attisdropped ORDER BY attnum")) {
+    static InSnapshot beginAndRead(Connection c, DiscoveredTable table, boolean lock, int serverMajorVersion)
+            throws SQLException {
+        String sql = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;"
+                + (lock ? " LOCK TABLE ONLY " + table.id().quoted() + " IN ACCESS SHARE MODE;" : "")
+                + " SELECT s.snapshot, a.attname, a.attnum, a.atttypid::bigint, a.atttypmod, a.attgenerated <> ''"
+                + " FROM (SELECT " + (serverMajorVersion >= 13 ? "pg_catalog.pg_current_snapshot()"
+                        : "pg_catalog.txid_current_snapshot()") + "::text) AS s(snapshot)"
+                + " LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped"
+                + " ORDER BY a.attnum";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setLong(1, table.oid());
-            try (ResultSet rs = ps.executeQuery()) {
+            boolean rows = ps.execute();
+            while (!rows) {
+                if (ps.getUpdateCount() == -1) {
+                    throw new IllegalStateException("The shape query of " + table.id() + " returned no rows");
+                }
+                rows = ps.getMoreResults();
+            }
+            List<String> columns = new ArrayList<>();
+            String snapshot = null;
+            try (ResultSet rs = ps.getResultSet()) {
                 while (rs.next()) {
-                    columns.add(describe(rs.getString(1), rs.getInt(2), rs.getLong(3), rs.getInt(4), rs.getBoolean(5)));
+                    snapshot = rs.getString(1);
+                    if (rs.getString(2) != null) { // a table without columns has the snapshot's row alone
+                        columns.add(describe(rs.getString(2), rs.getInt(3), rs.getLong(4), rs.getInt(5), rs.getBoolean(6)));
+                    }
                 }
             }
+            return new InSnapshot(new TableShape(List.copyOf(columns)), ChunkSnapshot.parse(snapshot));
         }
-        return new TableShape(List.copyOf(columns));
     }
 
     private static String describe(String name, int attnum, long typeOid, int typmod, boolean generated) {

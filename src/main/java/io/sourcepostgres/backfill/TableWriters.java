@@ -46,10 +46,6 @@ public final class TableWriters {
 
     /** The writers of any of {@code tables} (and their partitions) that {@code snapshot} saw as running. */
     static TableWriters runningSince(Connection c, List<DiscoveredTable> tables, ChunkSnapshot snapshot) {
-        long horizon = StandbyHorizon.of(c, snapshot);
-        if (horizon >= 0) {
-            return new TableWriters(List.of(), horizon);
-        }
         List<Long> oids = new ArrayList<>();
         for (DiscoveredTable table : tables) {
             oids.add(table.oid());
@@ -61,21 +57,30 @@ public final class TableWriters {
         List<Long> writers = new ArrayList<>();
         // Locks are matched by virtual transaction, not pid: a prepared transaction (PREPARE TRANSACTION) holds
         // its locks with no pid at all, and it is a writer like any other until COMMIT PREPARED.
-        String sql = "SELECT DISTINCT x.transactionid::text::bigint FROM pg_catalog.pg_locks r"
+        // One round trip: whether the server is a standby (then its horizon stands in for the locks, which show
+        // none of the primary's writers), and the writers that pg_locks shows.
+        String sql = "SELECT " + StandbyHorizon.COLUMN + ", ARRAY(SELECT DISTINCT x.transactionid::text::bigint"
+                + " FROM pg_catalog.pg_locks r"
                 + " JOIN pg_catalog.pg_locks x ON x.virtualtransaction = r.virtualtransaction"
                 + " AND x.locktype = 'transactionid' AND x.mode = 'ExclusiveLock' AND x.granted"
                 + " WHERE r.locktype = 'relation' AND r.relation::bigint = ANY(?) AND r.mode = 'RowExclusiveLock'"
-                + " AND r.granted AND r.pid IS DISTINCT FROM pg_catalog.pg_backend_pid()";
+                + " AND r.granted AND r.pid IS DISTINCT FROM pg_catalog.pg_backend_pid())";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setLong(1, StandbyHorizon.parameter(snapshot));
             Array param = c.createArrayOf("int8", oids.toArray(Long[]::new));
-            ps.setArray(1, param);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
+            ps.setArray(2, param);
+            try (ResultSet row = ps.executeQuery()) {
+                row.next();
+                long horizon = StandbyHorizon.from(snapshot, row, 1);
+                if (horizon >= 0) {
+                    return new TableWriters(List.of(), horizon);
+                }
+                for (Long running : (Long[]) row.getArray(2).getArray()) {
                     // The snapshot lists only running ids below its xmax (one past the latest *finished* id); a
                     // writer that got its id later but before the snapshot is running too, and may have changed
                     // a row the chunk holds in its old image. So an id at or past xmax is a writer as well (one
                     // that started after the snapshot only makes the wait longer, never wrong).
-                    long xid32 = rs.getLong(1);
+                    long xid32 = running;
                     long full = snapshot.xmax() + (int) (xid32 - (snapshot.xmax() & 0xFFFFFFFFL));
                     if ((full >= snapshot.xmax() || snapshot.inProgress().contains(full)) && !writers.contains(full)) {
                         writers.add(full);

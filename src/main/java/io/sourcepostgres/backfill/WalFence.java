@@ -26,15 +26,14 @@ public final class WalFence {
 
     /** Writes a fence and returns its LSN; on a standby, returns its replay position instead. */
     public static long emit(Connection query) throws SQLException {
-        try (Statement st = query.createStatement()) {
-            st.execute("SET synchronous_commit = local");
-            // One round trip, and right whether the server is a standby or (after a promotion) no longer one.
-            try (ResultSet rs = st.executeQuery("SELECT CASE WHEN pg_catalog.pg_is_in_recovery()"
-                    + " THEN pg_catalog.pg_last_wal_replay_lsn()"
-                    + " ELSE pg_catalog.pg_logical_emit_message(true, '" + PREFIX + "', '') END::text")) {
-                rs.next();
-                return Lsn.parse(rs.getString(1));
-            }
+        // One round trip, and right whether the server is a standby or (after a promotion) no longer one. The
+        // setting is the session's (as SET makes it) and is read when the statement's transaction commits, after it.
+        try (Statement st = query.createStatement();
+                ResultSet rs = st.executeQuery("SELECT pg_catalog.set_config('synchronous_commit', 'local', false),"
+                        + " CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()"
+                        + " ELSE pg_catalog.pg_logical_emit_message(true, '" + PREFIX + "', '') END::text")) {
+            rs.next();
+            return Lsn.parse(rs.getString(2));
         }
     }
 }

@@ -59,7 +59,7 @@ final class BackfillRestarts {
      * 0 when no table has its name any more.
      */
     long restart(StreamId stream) {
-        StreamProgress progress = checkpoints.state().streams().get(stream);
+        StreamProgress progress = checkpoints.progressOf(stream);
         CapturedStreams.Target target = targets.get(stream);
         if (progress == null || target == null) {
             return 0; // not an incremental stream: a full refresh reads the whole table every run anyway
@@ -80,8 +80,8 @@ final class BackfillRestarts {
         }
         RowEstimate estimate = RowEstimate.of(query, table);
         out.estimate(stream, estimate.rows(), estimate.bytes());
-        checkpoints.update(checkpoints.state().withStream(stream,
-                progress.restarted().of(table.oid(), membership.of(table.oid()))));
+        checkpoints.progress(stream,
+                progress.restarted().of(table.oid(), membership.of(table.oid())));
         backfill.restart(new BackfillStream(stream, plan, true, estimate.rows(), 0));
         out.log(LogLevel.INFO, "Backfill of " + stream + " starts over from its first row (about " + estimate.rows()
                 + " rows); its changes keep streaming meanwhile");

@@ -253,6 +253,8 @@ public final class CaptureRun {
         }
         Map<Long, io.sourcepostgres.backfill.RowEstimate> estimates =
                 io.sourcepostgres.backfill.RowEstimate.ofAll(query, toEstimate);
+        Map<StreamId, io.sourcepostgres.backfill.BackfillPlan> keyedPlans = keyedPlans(query, captured, state,
+                generatedReplicated);
         for (ConfiguredCatalog.ConfiguredStream s : catalog.streams()) {
             boolean incremental = s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL;
             StreamProgress progress = state.streams().get(s.id());
@@ -264,10 +266,7 @@ public final class CaptureRun {
             io.sourcepostgres.backfill.BackfillPlan plan = target.key().isEmpty()
                     ? io.sourcepostgres.backfill.CtidChunkReader.plan(target.table(), !incremental || generatedReplicated,
                             query.getMetaData().getDatabaseMajorVersion())
-                    : io.sourcepostgres.backfill.BackfillPlan.of(query, target.table(), s.primaryKey(),
-                            !incremental || generatedReplicated, !incremental ? PublishedSubset.ALL
-                                    : PublishedSubset.of(query, config.publicationName(), s.id(), target.table().oid(),
-                                            target.table().isPartitioned()), target::emits);
+                    : keyedPlans.get(s.id());
             io.sourcepostgres.backfill.RowEstimate estimate = estimates.containsKey(target.table().oid())
                     ? estimates.get(target.table().oid()) : io.sourcepostgres.backfill.RowEstimate.of(query, target.table());
             long done = incremental && progress != null ? progress.rowsDone() : 0;
@@ -288,6 +287,44 @@ public final class CaptureRun {
                     estimate.rows(), done));
         }
         return queue;
+    }
+
+    /**
+     * The plans of the keyed streams to backfill, with a few catalog queries for all of them (what the publication
+     * publishes of each, their indexes and collations) rather than a few per table.
+     */
+    private Map<StreamId, io.sourcepostgres.backfill.BackfillPlan> keyedPlans(Connection query, CapturedStreams captured,
+            CaptureState state, boolean generatedReplicated) throws SQLException {
+        List<ConfiguredCatalog.ConfiguredStream> keyed = new java.util.ArrayList<>();
+        List<PublishedSubset.Table> replicated = new java.util.ArrayList<>();
+        for (ConfiguredCatalog.ConfiguredStream s : catalog.streams()) {
+            boolean incremental = s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL;
+            StreamProgress progress = state.streams().get(s.id());
+            CapturedStreams.Target target = captured.targets().get(s.id());
+            if ((incremental && progress != null && progress.isActive()) || target.key().isEmpty()) {
+                continue;
+            }
+            keyed.add(s);
+            if (incremental) {
+                replicated.add(new PublishedSubset.Table(s.id(), target.table().oid(), target.table().isPartitioned()));
+            }
+        }
+        // A full-refresh stream is not replicated: it reads the whole table, whatever the publication says.
+        Map<Long, PublishedSubset> published = PublishedSubset.ofAll(query, config.publicationName(), replicated);
+        List<io.sourcepostgres.backfill.BackfillPlan.Request> requests = new java.util.ArrayList<>();
+        for (ConfiguredCatalog.ConfiguredStream s : keyed) {
+            boolean incremental = s.syncMode() == ConfiguredCatalog.SyncMode.INCREMENTAL;
+            CapturedStreams.Target target = captured.targets().get(s.id());
+            requests.add(new io.sourcepostgres.backfill.BackfillPlan.Request(target.table(), s.primaryKey(),
+                    !incremental || generatedReplicated,
+                    incremental ? published.get(target.table().oid()) : PublishedSubset.ALL, target::emits));
+        }
+        List<io.sourcepostgres.backfill.BackfillPlan> plans = io.sourcepostgres.backfill.BackfillPlan.ofAll(query, requests);
+        Map<StreamId, io.sourcepostgres.backfill.BackfillPlan> byStream = new java.util.HashMap<>();
+        for (int i = 0; i < keyed.size(); i++) {
+            byStream.put(keyed.get(i).id(), plans.get(i));
+        }
+        return byStream;
     }
 
     /** Plans the backfill of {@code s} anew from the catalog as it is now: after its table's columns changed. */

@@ -5,6 +5,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * What makes the publication publish a table, as a token that changes whenever the table leaves the
@@ -19,6 +22,8 @@ import java.sql.SQLException;
 final class PublicationMembership {
     /** The token of a table the publication does not publish. */
     static final String NONE = "none";
+    /** Tables per query of {@link #ofAll}. */
+    private static final int BATCH_TABLES = 1000;
 
     private final Connection connection;
     private final String publication;
@@ -27,17 +32,20 @@ final class PublicationMembership {
     PublicationMembership(Connection connection, String publication, int serverMajorVersion) {
         this.connection = connection;
         // pg_partition_tree lists a partitioned table and its partitions, but nothing for an ordinary table.
-        String tree = "(SELECT ?::oid UNION SELECT relid FROM pg_catalog.pg_partition_tree(?::oid))";
+        String tree = "(SELECT r.oid UNION SELECT relid FROM pg_catalog.pg_partition_tree(r.oid))";
         String schemas = serverMajorVersion >= 15
                 ? " UNION ALL SELECT 'schema:' || pn.oid FROM pg_catalog.pg_publication_namespace pn"
                         + " WHERE pn.pnpubid = p.oid AND pn.pnnspid IN (SELECT c.relnamespace FROM pg_catalog.pg_class c"
                         + " WHERE c.oid IN " + tree + ")"
-                : " UNION ALL SELECT NULL WHERE ?::oid IS NULL AND ?::oid IS NULL";
-        this.sql = "SELECT string_agg(entry, ',' ORDER BY entry) FROM pg_catalog.pg_publication p CROSS JOIN LATERAL ("
+                : "";
+        // One row per table asked about, its token computed as if asked alone.
+        this.sql = "SELECT r.oid::int8, (SELECT string_agg(entry, ',' ORDER BY entry) FROM pg_catalog.pg_publication p"
+                + " CROSS JOIN LATERAL ("
                 + " SELECT 'all:' || p.oid WHERE p.puballtables"
                 + " UNION ALL SELECT 'table:' || pr.oid FROM pg_catalog.pg_publication_rel pr"
                 + " WHERE pr.prpubid = p.oid AND pr.prrelid IN " + tree
-                + schemas + ") AS e(entry) WHERE p.pubname = ? AND entry IS NOT NULL";
+                + schemas + ") AS e(entry) WHERE p.pubname = ? AND entry IS NOT NULL)"
+                + " FROM unnest(?::oid[]) AS r(oid)";
         this.publication = publication;
     }
 
@@ -57,18 +65,29 @@ final class PublicationMembership {
 
     /** The token of table {@code oid} now: {@link #NONE} when the publication does not publish it. */
     String of(long oid) {
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            for (int i = 1; i <= 4; i++) {
-                ps.setLong(i, oid);
+        return ofAll(List.of(oid)).get(oid);
+    }
+
+    /** Per table oid, its token now ({@link #of}), with one query per {@value #BATCH_TABLES} tables. */
+    Map<Long, String> ofAll(List<Long> oids) {
+        Map<Long, String> tokens = new HashMap<>();
+        for (int from = 0; from < oids.size(); from += BATCH_TABLES) {
+            List<Long> batch = oids.subList(from, Math.min(oids.size(), from + BATCH_TABLES));
+            try (PreparedStatement ps = connection.prepareStatement(sql)) {
+                ps.setString(1, publication);
+                ps.setArray(2, connection.createArrayOf("int8", batch.toArray(Long[]::new)));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        String token = rs.getString(2);
+                        tokens.put(rs.getLong(1), token == null ? NONE : token);
+                    }
+                }
+            } catch (SQLException e) {
+                throw ConnectorException.transientError("Reading the publication \"" + publication + "\" entries of "
+                        + (oids.size() == 1 ? "table oid " + oids.get(0) : oids.size() + " tables") + " failed: "
+                        + e.getMessage(), e);
             }
-            ps.setString(5, publication);
-            try (ResultSet rs = ps.executeQuery()) {
-                String token = rs.next() ? rs.getString(1) : null;
-                return token == null ? NONE : token;
-            }
-        } catch (SQLException e) {
-            throw ConnectorException.transientError("Reading the publication \"" + publication + "\" entries of table "
-                    + "oid " + oid + " failed: " + e.getMessage(), e);
         }
+        return tokens;
     }
 }

@@ -29,12 +29,14 @@ final class StreamStarts {
     static CaptureState identify(CaptureState state, Map<StreamId, StreamProgress> given, boolean hadState,
             CapturedStreams captured, PublicationMembership membership, String publication, LogSink out) {
         Map<StreamId, StreamProgress> streams = new LinkedHashMap<>();
+        Map<Long, String> tokens = membership.ofAll(state.streams().keySet().stream()
+                .map(id -> captured.targets().get(id).table().oid()).distinct().toList());
         for (Map.Entry<StreamId, StreamProgress> e : state.streams().entrySet()) {
             StreamId id = e.getKey();
             StreamProgress p = e.getValue();
             CapturedStreams.Target target = captured.targets().get(id);
             long oid = target.table().oid();
-            String token = membership.of(oid);
+            String token = tokens.get(oid);
             if (hadState && given.get(id) == null) {
                 out.log(LogLevel.INFO, "Stream " + id + " has no progress in the state (reset by the orchestrator, or new "
                         + "in the catalog): it is backfilled from its first row while the other streams keep streaming");

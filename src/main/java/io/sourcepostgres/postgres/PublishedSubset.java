@@ -78,6 +78,61 @@ public record PublishedSubset(String rowFilter, List<String> columns) {
         }
     }
 
+    /** A table whose published subset {@link #ofAll} reads. */
+    public record Table(StreamId id, long oid, boolean partitioned) {}
+
+    /**
+     * As {@link #of} for many tables with one catalog query for all the ordinary ones, rather than one each: the
+     * {@code pg_publication_tables} view lists every table of the publication on each use (for a {@code FOR ALL
+     * TABLES} publication, every table of the database), so a query per table grows with the square of their count.
+     * Partitioned tables are checked one by one as {@link #of} does (they are few, and refused when filtered).
+     *
+     * @return per table oid, what the publication publishes of it ({@link #ALL} when it is not in the publication)
+     */
+    public static java.util.Map<Long, PublishedSubset> ofAll(Connection c, String publication, List<Table> tables)
+            throws SQLException {
+        java.util.Map<Long, PublishedSubset> subsets = new java.util.HashMap<>();
+        List<Table> ordinary = new java.util.ArrayList<>();
+        for (Table t : tables) {
+            if (t.partitioned() || c.getMetaData().getDatabaseMajorVersion() < 15) {
+                subsets.put(t.oid(), of(c, publication, t.id(), t.oid(), t.partitioned()));
+            } else {
+                ordinary.add(t);
+            }
+        }
+        if (ordinary.isEmpty()) {
+            return subsets;
+        }
+        // The view is read once (MATERIALIZED), then matched by name as of() does, and the column list's entry by oid.
+        try (PreparedStatement ps = c.prepareStatement("""
+                WITH pt AS MATERIALIZED (
+                    SELECT schemaname, tablename, rowfilter, attnames::text[] AS attnames
+                    FROM pg_catalog.pg_publication_tables WHERE pubname = ?)
+                SELECT r.oid::int8, pt.rowfilter, CASE WHEN pr.prattrs IS NOT NULL THEN pt.attnames END
+                FROM unnest(?::text[], ?::text[], ?::int8[]) AS r(schemaname, tablename, oid)
+                JOIN pt ON pt.schemaname = r.schemaname AND pt.tablename = r.tablename
+                JOIN pg_catalog.pg_publication p ON p.pubname = ?
+                LEFT JOIN pg_catalog.pg_publication_rel pr ON pr.prpubid = p.oid AND pr.prrelid = r.oid::oid
+                """)) {
+            ps.setString(1, publication);
+            ps.setArray(2, c.createArrayOf("text", ordinary.stream().map(t -> t.id().namespace()).toArray()));
+            ps.setArray(3, c.createArrayOf("text", ordinary.stream().map(t -> t.id().name()).toArray()));
+            ps.setArray(4, c.createArrayOf("int8", ordinary.stream().map(Table::oid).toArray()));
+            ps.setString(5, publication);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    java.sql.Array attnames = rs.getArray(3);
+                    subsets.put(rs.getLong(1), new PublishedSubset(rs.getString(2),
+                            attnames == null ? null : List.of((String[]) attnames.getArray())));
+                }
+            }
+        }
+        for (Table t : ordinary) {
+            subsets.putIfAbsent(t.oid(), ALL); // not in the publication: as of() says
+        }
+        return subsets;
+    }
+
     /** Why a stream keyed by {@code scanKey} cannot be captured from this subset; empty when it can. */
     public Optional<Problem> scanKeyProblem(StreamId table, String publication, List<String> scanKey) {
         List<String> missing = scanKey.stream().filter(k -> !publishes(k)).toList();

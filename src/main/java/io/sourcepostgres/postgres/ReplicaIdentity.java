@@ -44,36 +44,36 @@ public record ReplicaIdentity(StreamId table, char kind, List<String> columns, S
              WHERE i.indrelid = c.oid AND i.indisreplident AND c.relreplident = 'i')
             """;
 
-    /** The replica identity of the table with this oid; empty when it no longer exists. */
-    public static Optional<ReplicaIdentity> of(Connection c, long oid) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT n.nspname, c.relname, c.relreplident, " + IDENTITY_COLUMNS
-                + " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = ?")) {
-            ps.setLong(1, oid);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(read(rs)) : Optional.empty();
-            }
-        }
-    }
+    /** Tables per query of {@link #ofTablesAndPartitions}. */
+    private static final int BATCH_TABLES = 1000;
 
     /**
-     * The identities of the relations whose changes a stream of {@code oid} receives: the table itself, and for
-     * a partitioned table also every partition (pgoutput describes a partition's change by the partition's own
-     * identity unless the publication publishes via the root).
+     * Per table oid, the identities of the relations whose changes its stream receives: the table itself, and for a
+     * partitioned table also every partition (pgoutput describes a partition's change by the partition's own
+     * identity unless the publication publishes via the root). One query per {@value #BATCH_TABLES} tables; a
+     * table that no longer exists has no entry.
      */
-    public static List<ReplicaIdentity> ofTableAndPartitions(Connection c, long oid) throws SQLException {
-        List<ReplicaIdentity> identities = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT n.nspname, c.relname, c.relreplident, " + IDENTITY_COLUMNS
-                + " FROM pg_catalog.pg_partition_tree(?::oid) t JOIN pg_catalog.pg_class c ON c.oid = t.relid"
-                + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p')")) {
-            ps.setLong(1, oid);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    identities.add(read(rs));
+    public static java.util.Map<Long, List<ReplicaIdentity>> ofTablesAndPartitions(Connection c, List<Long> oids)
+            throws SQLException {
+        java.util.Map<Long, List<ReplicaIdentity>> identities = new java.util.HashMap<>();
+        // The table itself, then what pg_partition_tree lists: nothing for an ordinary table, the root again and its
+        // partitions for a partitioned one.
+        String sql = "SELECT r.oid::int8, n.nspname, c.relname, c.relreplident, " + IDENTITY_COLUMNS
+                + " FROM unnest(?::int8[]) AS r(oid)"
+                + " CROSS JOIN LATERAL (SELECT r.oid::oid AS relid, 0 AS ord"
+                + "   UNION SELECT t.relid, 1 FROM pg_catalog.pg_partition_tree(r.oid::oid) t WHERE t.relid <> r.oid::oid) m"
+                + " JOIN pg_catalog.pg_class c ON c.oid = m.relid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE c.relkind IN ('r', 'p') OR m.ord = 0 ORDER BY r.oid, m.ord, c.oid";
+        for (int from = 0; from < oids.size(); from += BATCH_TABLES) {
+            List<Long> batch = oids.subList(from, Math.min(oids.size(), from + BATCH_TABLES));
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setArray(1, c.createArrayOf("int8", batch.toArray(Long[]::new)));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        identities.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>()).add(read(rs, 1));
+                    }
                 }
             }
-        }
-        if (identities.isEmpty()) {
-            of(c, oid).ifPresent(identities::add);
         }
         return identities;
     }
@@ -136,9 +136,14 @@ public record ReplicaIdentity(StreamId table, char kind, List<String> columns, S
     }
 
     private static ReplicaIdentity read(ResultSet rs) throws SQLException {
-        Array columns = rs.getArray(4);
-        return new ReplicaIdentity(new StreamId(rs.getString(1), rs.getString(2)), rs.getString(3).charAt(0),
-                List.of((String[]) columns.getArray()), rs.getString(5));
+        return read(rs, 0);
+    }
+
+    /** The identity in the columns after the first {@code skip} of {@code rs}. */
+    private static ReplicaIdentity read(ResultSet rs, int skip) throws SQLException {
+        Array columns = rs.getArray(skip + 4);
+        return new ReplicaIdentity(new StreamId(rs.getString(skip + 1), rs.getString(skip + 2)),
+                rs.getString(skip + 3).charAt(0), List.of((String[]) columns.getArray()), rs.getString(skip + 5));
     }
 
     private static String list(List<String> columns) {

@@ -88,6 +88,55 @@ class ManyTablesIT {
         }
     }
 
+    /**
+     * The statements a read sends do not grow by a handful per table at start: the catalog facts of all tables
+     * (what the publication publishes of each, scan keys, replica identities, publication membership) come in a
+     * few queries. Counted by pg_stat_statements on a server of its own: a read from a state with nothing to do
+     * sends a number of statements that does not depend on how many tables it captures, and the first read a
+     * bounded number per table (a chunk's read, its fence and its writers: nine statements as
+     * pg_stat_statements counts them, the COPY and its query apart).
+     */
+    @Test
+    void statementsPerTableStayFew() throws Exception {
+        int tables = 300;
+        try (PostgresCluster pg = PostgresCluster.start(PostgresCluster.options()
+                        .set("shared_preload_libraries", "pg_stat_statements").set("pg_stat_statements.track", "all"));
+                CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE EXTENSION pg_stat_statements",
+                    "DO $$ BEGIN FOR i IN 1 .. " + tables + " LOOP "
+                    + "EXECUTE format('CREATE TABLE %I (id bigint PRIMARY KEY, v text)', 's' || i); "
+                    + "EXECUTE format('INSERT INTO %I VALUES (1, ''a''), (2, ''b'')', 's' || i); "
+                    + "END LOOP; END $$");
+            for (int i = 1; i <= tables; i++) {
+                f.capture("public", "s" + i);
+            }
+            f.createPublicationAndSlot();
+
+            f.sql("SELECT pg_stat_statements_reset()");
+            ConnectorRun first = f.read();
+            long firstStatements = statementsSinceReset(f);
+            assertThat(first.exitCode()).as(() -> first.stderr() + first.traces("ERROR")).isZero();
+            assertThat(first.records()).hasSize(tables * 2);
+            assertThat(firstStatements).as("statements of the first read of " + tables + " tables")
+                    .isLessThanOrEqualTo(10L * tables + 100);
+
+            f.sql("SELECT pg_stat_statements_reset()");
+            ConnectorRun idle = f.read();
+            long idleStatements = statementsSinceReset(f);
+            assertThat(idle.exitCode()).as(() -> idle.stderr() + idle.traces("ERROR")).isZero();
+            assertThat(idle.records()).isEmpty();
+            assertThat(idleStatements).as("statements of a read of " + tables + " tables with nothing to do")
+                    .isLessThanOrEqualTo(100);
+        }
+    }
+
+    /** The statements run in the fixture's database since pg_stat_statements was last reset, this count left out. */
+    private static long statementsSinceReset(CaptureFixture f) {
+        return Long.parseLong(f.scalar("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s"
+                + " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database()"
+                + " AND s.query NOT LIKE '%pg_stat_statements%'"));
+    }
+
     /** Records with their stream folded into a {@code _key} field of their data, so that keys of all tables differ. */
     private static List<JsonNode> withKeys(List<JsonNode> records) {
         List<JsonNode> keyed = new ArrayList<>();
