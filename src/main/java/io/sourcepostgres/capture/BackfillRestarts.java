@@ -14,6 +14,7 @@ import io.sourcepostgres.backfill.RowEstimate;
 import io.sourcepostgres.discovery.DiscoveredTable;
 import io.sourcepostgres.discovery.TableCatalog;
 import io.sourcepostgres.postgres.Publications;
+import io.sourcepostgres.postgres.PublishedSubset;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
@@ -72,8 +73,10 @@ final class BackfillRestarts {
         }
         BackfillPlan plan;
         try {
+            // What the publication publishes of the table shapes this backfill as it shaped the first one.
             plan = BackfillPlan.of(query, table, catalogKeys.getOrDefault(stream, List.of()),
-                    Publications.publishesGeneratedColumns(query, publication), target::emits);
+                    Publications.publishesGeneratedColumns(query, publication),
+                    PublishedSubset.of(query, publication, stream, table.oid(), table.isPartitioned()), target::emits);
         } catch (SQLException e) {
             throw ConnectorException.transientError("Planning the new backfill of " + stream + " failed: "
                     + e.getMessage(), e);

@@ -104,6 +104,18 @@ class PublicationSettingsIT {
             Map<String, String> actual = new TreeMap<>();
             applied.forEach((k, v) -> actual.put(k, v.toString()));
             assertThat(actual).isEqualTo(expected);
+
+            // A backfill that starts over during a run (here after a TRUNCATE) is shaped the same way.
+            f.config().put("truncate_handling", "rebackfill");
+            f.sql("TRUNCATE t", "INSERT INTO t SELECT g, CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, 'pw', g"
+                    + " FROM generate_series(1, 20) g");
+            ConnectorRun third = f.read();
+            assertThat(third.exitCode()).as(third.toString()).isZero();
+            assertThat(third.records()).as("the new rows, streamed and backfilled again").hasSizeGreaterThanOrEqualTo(10);
+            for (JsonNode r : third.records()) {
+                assertThat(r.at("/data/region").asText()).as("%s", r).isEqualTo("eu");
+                assertThat(r.at("/data").has("secret")).as("an unpublished column in %s", r).isFalse();
+            }
         }
     }
 
