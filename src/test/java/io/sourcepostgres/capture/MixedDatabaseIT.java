@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sourcepostgres.airbyte.Json;
+import io.sourcepostgres.testing.Await;
 import io.sourcepostgres.testing.CaptureFixture;
 import io.sourcepostgres.testing.Connector;
 import io.sourcepostgres.testing.ConnectorProcess;
@@ -182,12 +183,12 @@ class MixedDatabaseIT {
         }
 
         /** Waits until the writers have committed {@code more} transactions beyond now. */
-        void awaitMore(long more) throws InterruptedException {
+        void awaitMore(long more) {
             long target = committed.get() + more;
-            while (committed.get() < target) {
+            Await.until(more + " more writer commits", RUN, () -> {
                 check();
-                Thread.sleep(20); // poll
-            }
+                return committed.get() >= target;
+            });
         }
 
         long committed() {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcepostgres.testing.Await;
 import io.sourcepostgres.testing.CaptureFixture;
 import io.sourcepostgres.testing.ConnectorProcess;
 import io.sourcepostgres.testing.ConnectorRun;
@@ -298,10 +299,8 @@ class PartitionChangesIT {
             return writes.get();
         }
 
-        void awaitWrites(long n) throws InterruptedException {
-            while (writes.get() < n && failure.get() == null) {
-                Thread.sleep(5);
-            }
+        void awaitWrites(long n) {
+            Await.until(n + " writes", java.time.Duration.ofMinutes(2), () -> writes.get() >= n || failure.get() != null);
             if (failure.get() != null) {
                 throw new AssertionError("a writer failed", failure.get());
             }
