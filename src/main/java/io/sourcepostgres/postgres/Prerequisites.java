@@ -92,6 +92,10 @@ public final class Prerequisites {
         Optional<Publication> publication = Publications.find(c, config.publicationName());
         if (publication.isPresent()) {
             problems.addAll(publicationProblems(publication.get()));
+            if (publishedTables) {
+                // check fails on it so that it gets fixed; a read warns and goes on (see the class).
+                PartitionRootPublishing.problem(publication.get(), server.majorVersion()).ifPresent(problems::add);
+            }
             if (publishedTables && !server.superuser()) {
                 problems.addAll(accessProblems(server,
                         TableAccess.unreadable(c, config.publicationName(), server.bypassesRowSecurity())));

@@ -28,15 +28,19 @@ public final class SlotAndPublication {
         }
         // The same checks, in the same words, as the check command: whatever stops a read, check reported first.
         Prerequisites.evaluateCapture(query, config).throwIfAny();
-        if (Publications.find(query, config.publicationName()).isEmpty()) {
+        Optional<io.sourcepostgres.postgres.Publication> publication = Publications.find(query, config.publicationName());
+        if (publication.isEmpty()) {
             if (!config.createPublication()) {
                 throw ConnectorException.config("Publication \"" + config.publicationName() + "\" does not exist and "
                         + "create_publication is false. Run CREATE PUBLICATION \"" + config.publicationName()
                         + "\" FOR ALL TABLES; (or FOR TABLE ...), or set create_publication to true.");
             }
             Publications.createForAllTables(query, config.publicationName());
-            out.log(LogLevel.INFO, "Created publication \"" + config.publicationName() + "\" FOR ALL TABLES"
-                    + (server.majorVersion() >= 13 ? " WITH (publish_via_partition_root = true)" : ""));
+            out.log(LogLevel.INFO, "Created publication \"" + config.publicationName() + "\" FOR ALL TABLES");
+        } else {
+            // check fails on it; a read goes on, since stopping would not undo what the option already did.
+            io.sourcepostgres.postgres.PartitionRootPublishing.problem(publication.get(), server.majorVersion())
+                    .ifPresent(p -> out.log(LogLevel.WARN, p.message()));
         }
         if (config.slotFailover() && server.majorVersion() < 17) {
             throw ConnectorException.config("slot_failover is on, but PostgreSQL " + server.version() + " has no "

@@ -21,7 +21,7 @@ class PartitionsIT {
     }
 
     @Test
-    void theCreatedPublicationPublishesPartitionsViaTheirRootFrom13(PostgresCluster pg) {
+    void theCreatedPublicationPublishesPartitionsAsTheirOwnMappedToTheRoot(PostgresCluster pg) {
         try (CaptureFixture f = new CaptureFixture(pg)) {
             f.sql("CREATE TABLE m (id int, region text, PRIMARY KEY (id, region)) PARTITION BY LIST (region)",
                     "CREATE TABLE m_a PARTITION OF m FOR VALUES IN ('a')",
@@ -31,9 +31,9 @@ class PartitionsIT {
             ConnectorRun first = f.read();
             assertThat(first.exitCode()).as(first.toString()).isZero();
             assertThat(ids(first, "m")).containsExactlyInAnyOrder(1, 2);
+            // Never via the root: partitions' changes come as their own (PartitionRootPublishing says why).
             assertThat(f.scalar("SELECT " + (pg.majorVersion() >= 13 ? "pubviaroot" : "false")
-                    + "::text FROM pg_publication WHERE pubname = '" + f.publication + "'"))
-                    .isEqualTo(pg.majorVersion() >= 13 ? "true" : "false");
+                    + "::text FROM pg_publication WHERE pubname = '" + f.publication + "'")).isEqualTo("false");
             // A partition created and filled after the backfill, and a row moved between partitions.
             f.sql("CREATE TABLE m_b PARTITION OF m FOR VALUES IN ('b')", "INSERT INTO m VALUES (3, 'b')",
                     "UPDATE m SET region = 'b' WHERE id = 1");
@@ -65,5 +65,48 @@ class PartitionsIT {
                             && !m.contains("public.s_a") && m.contains("ADD TABLE \"public\".\"s\""))
                     .toList()).hasSize(1);
         }
+    }
+
+    /**
+     * A TRUNCATE of one partition removes rows of the root. Through a publication via the root, pgoutput sends nothing
+     * for it, so the connector's own publication leaves the option off and the truncate arrives (as the partition's),
+     * named under the root's stream.
+     */
+    @Test
+    void aTruncateOfOnePartitionReachesTheRootsStream(PostgresCluster pg) {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TABLE m (id int, region text, PRIMARY KEY (id, region)) PARTITION BY LIST (region)",
+                    "CREATE TABLE m_a PARTITION OF m FOR VALUES IN ('a')",
+                    "CREATE TABLE m_b PARTITION OF m FOR VALUES IN ('b')",
+                    "INSERT INTO m VALUES (1, 'a'), (2, 'b')");
+            f.capture("public", "m");
+            ConnectorRun first = f.read();
+            assertThat(first.exitCode()).as(first.toString()).isZero();
+            f.sql("TRUNCATE m_a", "INSERT INTO m VALUES (3, 'a')");
+            ConnectorRun second = f.read();
+            assertThat(second.exitCode()).as(second.toString()).isZero();
+            assertThat(ids(second, "m")).containsExactly(3);
+            assertThat(warnings(second)).anyMatch(m -> m.contains("TRUNCATE of public.m ") || m.contains("TRUNCATE of public.m,"));
+        }
+    }
+
+    @Test
+    void aPublicationOfTheUsersViaThePartitionRootIsWarnedAboutAtEveryRead(PostgresCluster pg) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(pg.majorVersion() >= 13, "publish_via_partition_root is 13+");
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TABLE m (id int, region text, PRIMARY KEY (id, region)) PARTITION BY LIST (region)",
+                    "CREATE TABLE m_a PARTITION OF m FOR VALUES IN ('a')",
+                    "CREATE PUBLICATION " + f.publication + " FOR TABLE m WITH (publish_via_partition_root = true)");
+            f.capture("public", "m");
+            ConnectorRun run = f.read();
+            assertThat(run.exitCode()).as(run.toString()).isZero();
+            assertThat(warnings(run)).anyMatch(m -> m.contains("TRUNCATE of a single partition")
+                    && m.contains("SET (publish_via_partition_root = false)"));
+        }
+    }
+
+    private static List<String> warnings(ConnectorRun run) {
+        return run.ofType("LOG").stream().filter(l -> l.at("/log/level").asText().equals("WARN"))
+                .map(l -> l.at("/log/message").asText()).toList();
     }
 }

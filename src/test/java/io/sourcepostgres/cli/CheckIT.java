@@ -362,6 +362,25 @@ class CheckIT {
     }
 
     @Test
+    void aPublicationViaThePartitionRootFailsNamingWhatItLosesAndTheFix(PostgresCluster pg) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(pg.majorVersion() >= 13, "publish_via_partition_root is 13+");
+        String db = pg.createDatabase("check");
+        pg.execute(db, "CREATE PUBLICATION via_root FOR ALL TABLES WITH (publish_via_partition_root = true)");
+        ObjectNode config = config(pg, "postgres", db);
+        config.put("publication_name", "via_root");
+
+        JsonNode status = check(config);
+
+        assertThat(status.get("status").asText()).isEqualTo("FAILED");
+        assertThat(status.get("message").asText())
+                .contains("TRUNCATE of a single partition")
+                .contains("ALTER PUBLICATION \"via_root\" SET (publish_via_partition_root = false);");
+        if (pg.majorVersion() >= 14) {
+            assertThat(status.get("message").asText()).contains("DETACH PARTITION ... CONCURRENTLY").contains("crashes");
+        }
+    }
+
+    @Test
     void missingPublicationThatTheRoleMayNotCreateFails(PostgresCluster pg) {
         String db = pg.createDatabase("check");
         String user = createRole(pg, "capture", "REPLICATION");

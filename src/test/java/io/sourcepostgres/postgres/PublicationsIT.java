@@ -30,8 +30,8 @@ class PublicationsIT {
 
             Publication created = Publications.createForAllTables(c, name);
 
-            // From 13 partitions are published as their root: one relation per stream.
-            assertThat(created).isEqualTo(new Publication(name, true, true, true, true, true, pg.majorVersion() >= 13));
+            // Never publish_via_partition_root: see PartitionRootPublishing.
+            assertThat(created).isEqualTo(new Publication(name, true, true, true, true, true, false));
             assertThat(created.missingChangeKinds()).isEmpty();
             assertThat(Publications.find(c, name)).contains(created);
             assertThat(Publications.tables(c, name)).containsExactly(
