@@ -14,6 +14,7 @@ import io.sourcepostgres.testing.Destination;
 import io.sourcepostgres.testing.Orchestrator;
 import io.sourcepostgres.testing.PostgresCluster;
 import io.sourcepostgres.testing.PostgresExtension;
+import io.sourcepostgres.testing.WriterThreads;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -23,9 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -59,8 +58,20 @@ class MixedDatabaseIT {
         try (CaptureFixture f = new CaptureFixture(pg)) {
             Orchestrator orchestrator = mixedDatabase(f, pg);
 
-            Writers writers = new Writers(pg, f.database);
-            writers.start();
+            // Two writers, each transaction 1-4 statements, one in ten rolled back; paced so that a connector sharing
+            // a loaded machine can still catch up. Two writers moving rows onto the same key, or locking in
+            // opposite orders, give up that transaction.
+            long[] fresh = {1000L * 1_000_000, 1001L * 1_000_000};
+            WriterThreads writers = WriterThreads.start(pg, f.database, 2, 1000, 4, Set.of("23505", "40P01", "40001"),
+                    (c, r, thread) -> {
+                        try (Statement st = c.createStatement()) {
+                            int statements = 1 + r.nextInt(4);
+                            for (int i = 0; i < statements; i++) {
+                                st.execute(statement(r, fresh[thread]++));
+                            }
+                        }
+                        return r.nextInt(10) != 0;
+                    });
             try {
                 // Stopped in the middle of the backfill: after the first STATE that records a backfill under way.
                 try (ConnectorProcess p = orchestrator.start()) {
@@ -73,7 +84,7 @@ class MixedDatabaseIT {
                 writers.awaitMore(200);
                 orchestrator.run(RUN);
             } finally {
-                writers.stop();
+                writers.close();
             }
             orchestrator.run(RUN);
             orchestrator.assertDestinationEqualsSource(TABLES);
@@ -156,114 +167,31 @@ class MixedDatabaseIT {
     }
 
     /**
-     * Two writer threads of small transactions over every table: upserts, updates (of the keyed document's
-     * small column only), key changes, deletes, moves between partitions and sub-partitions, and inserts into
-     * the keyless tables; some transactions roll back.
+     * One statement of the writers' transactions over every table: upserts, updates (of the keyed document's small
+     * column only), key changes, deletes, moves between partitions and sub-partitions, and inserts into the keyless
+     * tables.
      */
-    private static final class Writers {
-        private final PostgresCluster pg;
-        private final String database;
-        private final AtomicBoolean stop = new AtomicBoolean();
-        private final AtomicLong committed = new AtomicLong();
-        private final AtomicReference<Throwable> failure = new AtomicReference<>();
-        private final List<Thread> threads = new ArrayList<>();
-
-        Writers(PostgresCluster pg, String database) {
-            this.pg = pg;
-            this.database = database;
-        }
-
-        void start() {
-            for (int w = 0; w < 2; w++) {
-                long seed = 1000 + w;
-                Thread t = new Thread(() -> write(new Random(seed), seed), "writer-" + w);
-                t.start();
-                threads.add(t);
-            }
-        }
-
-        /** Waits until the writers have committed {@code more} transactions beyond now. */
-        void awaitMore(long more) {
-            long target = committed.get() + more;
-            Await.until(more + " more writer commits", RUN, () -> {
-                check();
-                return committed.get() >= target;
-            });
-        }
-
-        long committed() {
-            return committed.get();
-        }
-
-        void stop() throws InterruptedException {
-            stop.set(true);
-            for (Thread t : threads) {
-                t.join();
-            }
-            check();
-        }
-
-        private void check() {
-            if (failure.get() != null) {
-                throw new AssertionError("a writer failed", failure.get());
-            }
-        }
-
-        private void write(Random r, long seed) {
-            long next = seed * 1_000_000;
-            try (Connection c = pg.connect(database); Statement st = c.createStatement()) {
-                c.setAutoCommit(false);
-                while (!stop.get()) {
-                    try {
-                        int statements = 1 + r.nextInt(4);
-                        for (int i = 0; i < statements; i++) {
-                            st.execute(statement(r, next++));
-                        }
-                        if (r.nextInt(10) == 0) {
-                            c.rollback();
-                        } else {
-                            c.commit();
-                            committed.incrementAndGet();
-                        }
-                        // Paced, so that a connector sharing a loaded machine can still catch up with the writers.
-                        Thread.sleep(4);
-                    } catch (SQLException e) {
-                        // Two writers moving rows onto the same key, or locking in opposite orders: give up this one.
-                        if (!List.of("23505", "40P01", "40001").contains(e.getSQLState())) {
-                            throw e;
-                        }
-                        c.rollback();
-                    }
-                }
-            } catch (SQLException | RuntimeException e) {
-                failure.set(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-
-        private static String statement(Random r, long fresh) {
-            int id = 1 + r.nextInt(ROWS);
-            String region = new String[] {"eu", "us", "ap"}[r.nextInt(3)];
-            return switch (r.nextInt(12)) {
-                case 0 -> "INSERT INTO k_int VALUES (" + id + ", 'ins', 0) ON CONFLICT (id) DO UPDATE SET v = 'ups'";
-                case 1 -> "UPDATE k_int SET n = n + 1, v = 'upd' WHERE id = " + id;
-                case 2 -> "DELETE FROM k_int WHERE id = " + id;
-                case 3 -> "UPDATE k_int SET id = " + (ROWS + (fresh % 100_000)) + " WHERE id = " + id
-                        + " AND NOT EXISTS (SELECT 1 FROM k_int WHERE id = " + (ROWS + (fresh % 100_000)) + ")";
-                case 4 -> "UPDATE k_doc SET n = n + 1 WHERE code = 'c" + (1 + r.nextInt(300)) + "'";
-                case 5 -> "INSERT INTO part VALUES (" + id + ", '" + region + "', 'ins') ON CONFLICT (id, region) "
-                        + "DO UPDATE SET v = 'ups'";
-                case 6 -> "UPDATE part SET region = '" + region + "' WHERE id = " + id + " AND NOT EXISTS (SELECT 1 FROM "
-                        + "part WHERE id = " + id + " AND region = '" + region + "')";
-                case 7 -> "UPDATE part SET id = " + (id < 1500 ? id + 1500 : id - 1400) + " WHERE id = " + id
-                        + " AND region = 'us' AND NOT EXISTS (SELECT 1 FROM part WHERE region = 'us' AND id = "
-                        + (id < 1500 ? id + 1500 : id - 1400) + ")";
-                case 8 -> "DELETE FROM part WHERE id = " + id + " AND region = '" + region + "'";
-                case 9 -> "INSERT INTO log_nokey VALUES (" + fresh + ", 'w')";
-                case 10 -> "INSERT INTO parts_nokey VALUES (" + fresh + ", " + r.nextInt(10) + ")";
-                default -> "UPDATE part SET v = 'upd' WHERE id = " + id;
-            };
-        }
+    private static String statement(Random r, long fresh) {
+        int id = 1 + r.nextInt(ROWS);
+        String region = new String[] {"eu", "us", "ap"}[r.nextInt(3)];
+        return switch (r.nextInt(12)) {
+            case 0 -> "INSERT INTO k_int VALUES (" + id + ", 'ins', 0) ON CONFLICT (id) DO UPDATE SET v = 'ups'";
+            case 1 -> "UPDATE k_int SET n = n + 1, v = 'upd' WHERE id = " + id;
+            case 2 -> "DELETE FROM k_int WHERE id = " + id;
+            case 3 -> "UPDATE k_int SET id = " + (ROWS + (fresh % 100_000)) + " WHERE id = " + id
+                    + " AND NOT EXISTS (SELECT 1 FROM k_int WHERE id = " + (ROWS + (fresh % 100_000)) + ")";
+            case 4 -> "UPDATE k_doc SET n = n + 1 WHERE code = 'c" + (1 + r.nextInt(300)) + "'";
+            case 5 -> "INSERT INTO part VALUES (" + id + ", '" + region + "', 'ins') ON CONFLICT (id, region) "
+                    + "DO UPDATE SET v = 'ups'";
+            case 6 -> "UPDATE part SET region = '" + region + "' WHERE id = " + id + " AND NOT EXISTS (SELECT 1 FROM "
+                    + "part WHERE id = " + id + " AND region = '" + region + "')";
+            case 7 -> "UPDATE part SET id = " + (id < 1500 ? id + 1500 : id - 1400) + " WHERE id = " + id
+                    + " AND region = 'us' AND NOT EXISTS (SELECT 1 FROM part WHERE region = 'us' AND id = "
+                    + (id < 1500 ? id + 1500 : id - 1400) + ")";
+            case 8 -> "DELETE FROM part WHERE id = " + id + " AND region = '" + region + "'";
+            case 9 -> "INSERT INTO log_nokey VALUES (" + fresh + ", 'w')";
+            case 10 -> "INSERT INTO parts_nokey VALUES (" + fresh + ", " + r.nextInt(10) + ")";
+            default -> "UPDATE part SET v = 'upd' WHERE id = " + id;
+        };
     }
 }
