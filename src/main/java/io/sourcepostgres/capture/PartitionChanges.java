@@ -32,6 +32,7 @@ final class PartitionChanges {
     private final Map<StreamId, Long> roots = new LinkedHashMap<>();
     private final Map<Long, Long> attachedAt = new java.util.HashMap<>();
     private final Set<StreamId> keyless = new java.util.HashSet<>();
+    private final Map<StreamId, String> deferredReported = new java.util.HashMap<>();
     private final AirbyteOutput out;
 
     PartitionChanges(PartitionLeaves leaves, CapturedStreams captured, AirbyteOutput out) {
@@ -141,6 +142,27 @@ final class PartitionChanges {
                 + "filled table): rows attached that way are not in the WAL, so the backfill of " + stream + " starts "
                 + "over from its first row and reads them; its changes keep streaming meanwhile.");
         return true;
+    }
+
+    /**
+     * Says, once per change, that a keyless root's leaves changed while captured and that the next run's start handles
+     * it: a keyless backfill reads by physical location from a cut taken before replication starts, so it cannot start
+     * over inside a run. Until then rows attached with a new partition are missing from the stream.
+     */
+    void deferred(StreamId stream, String before, String now) {
+        if (now.equals(deferredReported.put(stream, now))) {
+            return;
+        }
+        Set<Long> was = PartitionLeaves.leaves(before);
+        Set<Long> is = PartitionLeaves.leaves(now);
+        List<String> added = is.stream().filter(l -> !was.contains(l)).map(this::describeNew).toList();
+        List<String> gone = was.stream().filter(l -> !is.contains(l)).map(leaves::describe).toList();
+        out.log(LogLevel.WARN, "Partitioned table " + stream + " (captured without a key) has other partitions than when "
+                + "this run started" + (added.isEmpty() ? "" : "; new: " + String.join(", ", added))
+                + (gone.isEmpty() ? "" : "; gone: " + String.join(", ", gone)) + ". A table without a key is backfilled "
+                + "from a cut taken before replication starts, so this is handled at the start of the next run: it reports "
+                + "the change and, if a new partition holds rows, reads the table again. Until then rows attached with a "
+                + "new partition are not in the stream; end this run (or let it end) to get them.");
     }
 
     private String describeNew(long oid) {

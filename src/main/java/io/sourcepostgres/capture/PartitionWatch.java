@@ -12,7 +12,7 @@ import java.util.Map;
  * idle, and when pgoutput describes a relation of a partitioned stream again (it does after the root's relcache was
  * invalidated, which attaching or detaching a partition does). A change missed before the run ends is found by the
  * next run, since the state keeps the leaves last handled, never newer ones. A keyless root's change is left to the
- * next run's start (see {@link #check}).
+ * next run's start, with a WARN when it is noticed (see {@link #check}).
  */
 final class PartitionWatch {
     static final long INTERVAL_NANOS = 2_000_000_000L;
@@ -56,6 +56,7 @@ final class PartitionWatch {
                 if (p.partitions() == null) {
                     checkpoints.progress(stream, p.withPartitions(before)); // a keyless backfill wrote it without
                 }
+                changes.deferred(stream, before, e.getValue());
                 continue;
             }
             if (changes.changed(stream, before, e.getValue(), "while captured")) {

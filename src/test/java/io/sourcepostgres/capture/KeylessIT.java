@@ -202,6 +202,65 @@ class KeylessIT {
         }
     }
 
+    /**
+     * A keyless root's history follows its partitions: one attached with rows between runs, one attached while a run
+     * streams (noticed there, backfilled at the next run's start: a keyless backfill never starts over inside a run),
+     * one detached (a WARN naming it). Rows the root already held are emitted again by such a backfill, as the README
+     * says; the attached rows are all there.
+     */
+    @Test
+    void aKeylessPartitionedRootFollowsPartitionsAttachedBetweenAndDuringRunsAndDetached(PostgresCluster pg)
+            throws Exception {
+        try (CaptureFixture f = new CaptureFixture(pg)) {
+            f.sql("CREATE TABLE parts (n int, region text) PARTITION BY LIST (region)",
+                    "CREATE TABLE parts_a PARTITION OF parts FOR VALUES IN ('a')",
+                    "INSERT INTO parts SELECT g, 'a' FROM generate_series(1, 100) g");
+            f.capture("public", "parts");
+            assertThat(longs(records(f.read(), "parts"), "n")).hasSize(100);
+
+            f.sql("CREATE TABLE parts_c (n int, region text)",
+                    "INSERT INTO parts_c SELECT g, 'c' FROM generate_series(1001, 1050) g",
+                    "ALTER TABLE parts ATTACH PARTITION parts_c FOR VALUES IN ('c')");
+            ConnectorRun second = f.read();
+            assertThat(second.exitCode()).as(second.toString()).isZero();
+            assertThat(second.logs("INFO")).anyMatch(m -> m.contains("parts_c"));
+            assertThat(longs(records(second, "parts"), "n")).as("the root read again, the attached rows with it")
+                    .hasSize(150).containsAll(range(1001, 1050));
+
+            f.config().put("tail", true);
+            try (ConnectorProcess p = ConnectorProcess.builder(f.args()).start()) {
+                p.await(m -> m.path("type").asText().equals("STATE"), Duration.ofMinutes(3), "the first STATE");
+                f.sql("CREATE TABLE parts_d (n int, region text)",
+                        "INSERT INTO parts_d SELECT g, 'd' FROM generate_series(2001, 2030) g",
+                        "ALTER TABLE parts ATTACH PARTITION parts_d FOR VALUES IN ('d')",
+                        "INSERT INTO parts VALUES (3000, 'a')");
+                p.await(m -> m.at("/record/data/n").asInt() == 3000, Duration.ofMinutes(3), "the row written after the attach");
+                p.await(m -> m.at("/log/level").asText().equals("WARN") && m.at("/log/message").asText().contains("parts_d")
+                        && m.at("/log/message").asText().contains("next run"), Duration.ofMinutes(3),
+                        "a WARN naming the attached partition and when it is read");
+                p.terminate();
+                ConnectorRun third = p.finish(Duration.ofMinutes(3));
+                f.setState(lastState(third.messages()));
+            }
+            f.config().put("tail", false);
+            ConnectorRun fourth = f.read();
+            assertThat(fourth.exitCode()).as(fourth.toString()).isZero();
+            assertThat(longs(records(fourth, "parts"), "n")).as("backfilled again at this run's start")
+                    .containsAll(range(1, 100)).containsAll(range(1001, 1050)).containsAll(range(2001, 2030)).contains(3000L);
+
+            f.sql("ALTER TABLE parts DETACH PARTITION parts_c");
+            ConnectorRun fifth = f.read();
+            assertThat(fifth.exitCode()).as(fifth.toString()).isZero();
+            assertThat(fifth.logs("WARN")).anyMatch(m -> m.contains("parts_c") && m.contains("detached"));
+            f.sql("INSERT INTO parts_c VALUES (4000, 'c')", "INSERT INTO parts VALUES (4001, 'a')");
+            assertThat(longs(records(f.read(), "parts"), "n")).containsExactly(4001L);
+        }
+    }
+
+    private static List<Long> range(long from, long to) {
+        return java.util.stream.LongStream.rangeClosed(from, to).boxed().toList();
+    }
+
     @Test
     void aKeyAddedOrDroppedDuringTheBackfillStartsItOverWithAWarningInsteadOfStoppingTheRun(PostgresCluster pg) {
         try (CaptureFixture f = new CaptureFixture(pg)) {

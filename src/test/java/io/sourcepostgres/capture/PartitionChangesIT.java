@@ -66,14 +66,14 @@ class PartitionChangesIT {
                     "DELETE FROM public.m_default WHERE region = 'e'",
                     "ALTER TABLE public.m ATTACH PARTITION public.m_e FOR VALUES IN ('e')", "COMMIT");
             ConnectorRun second = o.run(RUN);
-            assertThat(logs(second, "INFO")).anyMatch(m -> m.contains("public.m") && m.contains("new partitions holding rows")
+            assertThat(second.logs("INFO")).anyMatch(m -> m.contains("public.m") && m.contains("new partitions holding rows")
                     && m.contains("public.m_c") && m.contains("public.m_d1") && m.contains("public.m_e"));
             o.assertDestinationEqualsSource("public.m");
 
             // An empty partition created and filled by inserts: its rows are changes, nothing is read again.
             f.sql("CREATE TABLE public.m_g PARTITION OF public.m FOR VALUES IN ('g')");
             ConnectorRun third = o.run(RUN);
-            assertThat(logs(third, "INFO")).anyMatch(m -> m.contains("new empty partitions") && m.contains("public.m_g"));
+            assertThat(third.logs("INFO")).anyMatch(m -> m.contains("new empty partitions") && m.contains("public.m_g"));
             f.sql("INSERT INTO public.m SELECT g, 'g', 'g' FROM generate_series(1, 5) g");
             ConnectorRun fourth = o.run(RUN);
             assertThat(fourth.records()).hasSize(5);
@@ -87,9 +87,9 @@ class PartitionChangesIT {
                     "INSERT INTO public.m_b VALUES (5000, 'b', 'written to the detached table')",
                     "UPDATE public.m SET v = 'after the detach' WHERE id = 4 AND region = 'a'");
             ConnectorRun fifth = o.run(RUN);
-            assertThat(logs(fifth, "WARN")).anyMatch(m -> m.contains("public.m") && m.contains("public.m_b")
+            assertThat(fifth.logs("WARN")).anyMatch(m -> m.contains("public.m") && m.contains("public.m_b")
                     && m.contains("detached") && m.contains("refresh the stream"));
-            assertThat(logs(fifth, "WARN")).anyMatch(m -> m.contains("public.m") && m.contains("dropped"));
+            assertThat(fifth.logs("WARN")).anyMatch(m -> m.contains("public.m") && m.contains("dropped"));
             assertThat(fifth.records()).as("one change, nothing read again").hasSize(1);
             List<String> expected = new ArrayList<>(Destination.rows(pg, f.database, "public.m"));
             expected.addAll(detached);
@@ -310,10 +310,6 @@ class PartitionChangesIT {
         return m.at("/log/level").asText().equals(level) && m.at("/log/message").asText().contains(text);
     }
 
-    private static List<String> logs(ConnectorRun run, String level) {
-        return run.ofType("LOG").stream().map(m -> m.get("log")).filter(l -> l.path("level").asText().equals(level))
-                .map(l -> l.path("message").asText()).toList();
-    }
 
     /** The orchestrator of the root's runs and the destination it applies them to. */
     private record Root(Orchestrator orchestrator, Destination destination) {

@@ -11,6 +11,12 @@ public record ConnectorRun(int exitCode, List<JsonNode> messages, String stdout,
         return messages.stream().filter(m -> type.equals(m.path("type").asText())).collect(Collectors.toList());
     }
 
+    /** The messages of the LOG lines at {@code level} (e.g. "WARN"), in order. */
+    public List<String> logs(String level) {
+        return ofType("LOG").stream().map(m -> m.get("log")).filter(l -> l.path("level").asText().equals(level))
+                .map(l -> l.path("message").asText()).toList();
+    }
+
     public List<JsonNode> records() {
         return ofType("RECORD").stream().map(m -> m.get("record")).collect(Collectors.toList());
     }
