@@ -455,4 +455,54 @@ class ChunkMergeTest {
         assertThat(f.drain().stream().filter(l -> l.startsWith("RECORD")).toList()).containsExactly(
                 backfilled("b", 4, "b4", LOW), backfilled("b", 5, "b5", LOW), backfilled("c", 1, "c1", LOW));
     }
+
+    @Test
+    void aSharedReadThatRacedMoreChangesThanItCanLogIsReadAgainWholeWithReplicationPaused() {
+        MergeFakes f = threeSmallTables();
+        f.chunks.snapshots.add(ChunkSnapshot.parse("100:100:"));
+        f.chunks.snapshots.add(ChunkSnapshot.parse("100:102:")); // the read again sees 101 committed
+        f.merge.readNextChunk();
+        // While the read is in flight, 65 rows are inserted into c: more than the 64 changes a read logs.
+        List<MergeFakes.Change> inserts = new ArrayList<>();
+        for (int id = 100; id < 165; id++) {
+            inserts.add(new Insert(C.captured(), item(id, "n" + id)));
+            f.chunks.keyed.get("c").put(id, "n" + id); // committed, so the read again sees them
+        }
+        f.replication.commit(101, RACED, inserts.toArray(MergeFakes.Change[]::new));
+        f.drain();
+
+        f.executor.step();
+        f.merge.readNextChunk();
+        assertThat(f.executor.ranWhileAwaited).isEqualTo(1);
+        assertThat(f.chunks.reads).containsExactly("shared [a, b, c]", "a after null in 100:100:[]",
+                "b after null in 100:100:[]", "c after null in 100:100:[]", "shared [a, b, c]",
+                "a after null in 100:102:[]", "b after null in 100:102:[]", "c after null in 100:102:[]");
+        assertThat(f.fences.written).containsExactly(HIGH);
+        f.replication.keepalive(HIGH);
+        List<String> out = f.drain();
+        // The read again sees the 65 new rows of c: of its 10 rows a and b take 3, c the 7 left, and goes on alone.
+        assertThat(out).startsWith(backfilled("a", 1, "a1", LOW), backfilled("a", 2, "a2", LOW),
+                backfilled("b", 1, "b1", LOW), backfilled("c", 1, "c1", LOW), backfilled("c", 2, "c2", LOW));
+        assertThat(out).contains("STATE a=active b=active c=backfilling after [\"104\"]");
+    }
+
+    @Test
+    void aStreamWhoseBackfillStartsOverLeavesTheSharedReadWithoutHoldingUpTheOthers() {
+        MergeFakes f = threeSmallTables();
+        f.merge.readNextChunk();
+        f.executor.step();
+        f.merge.readNextChunk();
+        assertThat(f.fences.written).containsExactly(HIGH);
+
+        // b's table was truncated (say): its backfill starts over, its waiting chunk is dropped unemitted.
+        f.merge.restart(B.stream(1));
+        f.replication.keepalive(HIGH);
+        assertThat(f.drain()).containsExactly(backfilled("a", 1, "a1", LOW), backfilled("a", 2, "a2", LOW),
+                backfilled("c", 1, "c1", LOW), backfilled("c", 2, "c2", LOW), "STATE a=active b=pending c=active");
+
+        runToEnd(f);
+        assertThat(f.chunks.reads).endsWith("b after null in 100:100:[]");
+        assertThat(f.drain()).containsExactly(backfilled("b", 1, "b1", LOW), "STATE a=active b=active c=active");
+    }
 }
+
