@@ -53,6 +53,12 @@ import java.util.concurrent.Future;
  * logged and checked once the read is in; a read that raced more changes than that log may hold is read
  * again with replication paused, so that it cannot race them forever.
  *
+ * <p>Small tables share that cost ({@link SharedChunkRead}): after one low fence, the chunks of up to
+ * {@link #MAX_TABLES_PER_READ} plain keyed tables whose estimated rows together fit one chunk are read one after the
+ * other in one snapshot S, their writers looked up together, and one high fence serves them all. Nothing in the
+ * rules above depends on a chunk being the only one read in S: each chunk is merged with the changes to its own
+ * table exactly as if read alone, and each table's progress is recorded as before.
+ *
  * <p>A table without a key is read by physical location and merged differently: by one start cut per stream
  * rather than per-chunk fences ({@link KeylessBackfills}); its chunks are emitted as soon as they are read,
  * unless an update or delete of the table raced the read, which reads the chunk again with replication paused.
