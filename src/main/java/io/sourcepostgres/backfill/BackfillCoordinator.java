@@ -18,9 +18,11 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.Iterator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Future;
 
 /**
@@ -51,6 +53,12 @@ import java.util.concurrent.Future;
  * logged and checked once the read is in; a read that raced more changes than that log may hold is read
  * again with replication paused, so that it cannot race them forever.
  *
+ * <p>Small tables share that cost ({@link SharedChunkRead}): after one low fence, the chunks of up to
+ * {@link #MAX_TABLES_PER_READ} plain keyed tables whose estimated rows together fit one chunk are read one after the
+ * other in one snapshot S, their writers looked up together, and one high fence serves them all. Nothing in the
+ * rules above depends on a chunk being the only one read in S: each chunk is merged with the changes to its own
+ * table exactly as if read alone, and each table's progress is recorded as before.
+ *
  * <p>A table without a key is read by physical location and merged differently: by one start cut per stream
  * rather than per-chunk fences ({@link KeylessBackfills}); its chunks are emitted as soon as they are read,
  * unless an update or delete of the table raced the read, which reads the chunk again with replication paused.
@@ -66,6 +74,11 @@ public final class BackfillCoordinator implements ChunkMerge {
      * a chunk's worth of rows (the log holds keys only, so it stays smaller than the chunk it guards).
      */
     private static final int MIN_LOGGED_CHANGES = 64;
+    /**
+     * Most tables read in one snapshot behind one pair of fences ({@link SharedChunkRead}). Their rows together stay
+     * within one chunk's bounds anyway; this caps the statement that locks them and the writers' lookup.
+     */
+    static final int MAX_TABLES_PER_READ = 200;
 
     private final MergeFences fences;
     private final Deque<BackfillStream> queue;
@@ -80,28 +93,45 @@ public final class BackfillCoordinator implements ChunkMerge {
     private final long chunkBytes;
     private final int maxLoggedChanges;
     private final KeylessBackfills keyless;
-    private PendingChunk pending;
+    /**
+     * The chunks waiting for one high fence, by stream, in read order: one chunk, or the chunks of several small
+     * tables read in one snapshot ({@link SharedChunkRead}), which share their low fence, writers and high fence.
+     * Null when none waits. Only the last may be unfinished.
+     */
+    private LinkedHashMap<StreamId, PendingChunk> pending;
     private InFlight inFlight;
     private long lastProgressLog = System.nanoTime();
+    private long lastCompletedLog = System.nanoTime();
     private long rowsEmitted;
+    private long fencesWritten;
+    private int streamsCompleted;
 
-    /** A chunk being read, and the changes to its stream delivered meanwhile. */
+    /** A read under way (of one stream's chunk, or of several small streams' chunks in one snapshot), and the changes to its streams delivered meanwhile. */
     private static final class InFlight {
         final BackfillStream stream;
-        final Future<ChunkReadAhead.Read> read;
+        final List<BackfillStream> streams;
+        final Set<StreamId> ids = new HashSet<>();
+        /** Whether it reads several tables in one snapshot ({@link SharedChunkRead}). */
+        final boolean shared;
+        final Future<List<ChunkReadAhead.Read>> read;
         final boolean replicationPaused;
         /** What replication had delivered when the read was started. */
         final RecentTransactions.Mark delivered;
         List<LoggedChange> changes = new ArrayList<>();
-        /** Set when the stream's backfill started over while this read ran: its rows are dropped. */
-        boolean discarded;
+        /** The streams whose backfill started over while this read ran: their rows are dropped. */
+        final Set<StreamId> discarded = new HashSet<>();
 
-        InFlight(BackfillStream stream, Future<ChunkReadAhead.Read> read, boolean replicationPaused,
-                RecentTransactions.Mark delivered) {
-            this.stream = stream;
+        InFlight(List<BackfillStream> streams, boolean shared, Future<List<ChunkReadAhead.Read>> read,
+                boolean replicationPaused, RecentTransactions.Mark delivered) {
+            this.stream = streams.get(0);
+            this.streams = streams;
+            this.shared = shared;
             this.read = read;
             this.replicationPaused = replicationPaused;
             this.delivered = delivered;
+            for (BackfillStream s : streams) {
+                ids.add(s.id);
+            }
         }
 
         boolean overflowed() {
@@ -109,7 +139,7 @@ public final class BackfillCoordinator implements ChunkMerge {
         }
     }
 
-    private record LoggedChange(RowKey key, int xid, long commitLsn) {}
+    private record LoggedChange(StreamId stream, RowKey key, int xid, long commitLsn) {}
 
     /**
      * @param connection for the fences and the writers' status, used on the capture thread only
@@ -170,6 +200,11 @@ public final class BackfillCoordinator implements ChunkMerge {
         return rowsEmitted;
     }
 
+    /** High fences written so far by keyed backfills (one per read, whether of one table or of several). */
+    public long fencesWritten() {
+        return fencesWritten;
+    }
+
     /** Whether a chunk waits for replication to pass its high fence. */
     @Override
     public boolean awaitingFence() {
@@ -193,8 +228,13 @@ public final class BackfillCoordinator implements ChunkMerge {
             }
             InFlight f = inFlight;
             inFlight = null;
-            ChunkReadAhead.Read read = ChunkReadAhead.take(f.read);
-            if (f.discarded) {
+            List<ChunkReadAhead.Read> taken = ChunkReadAhead.take(f.read);
+            if (f.shared) {
+                tookShared(f, taken);
+                continue;
+            }
+            ChunkReadAhead.Read read = taken.get(0);
+            if (f.discarded.contains(f.stream.id)) {
                 continue;
             }
             BackfillStream stream = f.stream;
@@ -217,7 +257,7 @@ public final class BackfillCoordinator implements ChunkMerge {
                 startNextRead(); // read the next chunk while this one is written
                 emitRows(stream, read.chunk(), read.lowFence(), read.readAtMillis());
                 if (read.chunk().done()) {
-                    logProgress(stream, true);
+                    completed(stream);
                 }
                 continue;
             }
@@ -231,13 +271,58 @@ public final class BackfillCoordinator implements ChunkMerge {
             if (recent.racedBefore(f.delivered, read.chunk().snapshot())) {
                 continue; // raced a commit that was already delivered: read it again
             }
-            pending = new PendingChunk(stream, read.chunk(), read.lowFence(), read.readAtMillis(), read.writers());
+            pending = new LinkedHashMap<>();
+            pending.put(stream.id, new PendingChunk(stream, read.chunk(), read.lowFence(), read.readAtMillis(),
+                    read.writers()));
             for (LoggedChange c : f.changes) {
-                pending.changed(c.key(), c.xid(), c.commitLsn());
+                pending.get(stream.id).changed(c.key(), c.xid(), c.commitLsn());
             }
             startNextRead(); // the next chunk is read while this one waits for its fence and is emitted
         }
         fenceIfReady();
+    }
+
+    /**
+     * Takes a read of several small tables in one snapshot: exactly as a read of one chunk, each chunk checked
+     * against the changes to its own table that raced the read, the whole read read again when one check cannot
+     * be made (too many changes, or a commit delivered before the read that the snapshot missed). The chunks then
+     * wait together for one high fence.
+     */
+    private void tookShared(InFlight f, List<ChunkReadAhead.Read> reads) {
+        List<BackfillStream> kept = new ArrayList<>();
+        for (int i = 0; i < reads.size(); i++) {
+            if (!f.discarded.contains(f.streams.get(i).id)) {
+                kept.add(f.streams.get(i));
+            }
+        }
+        if (kept.isEmpty()) {
+            return;
+        }
+        if (f.overflowed()) {
+            out.log(LogLevel.DEBUG, "A read of " + kept.size() + " tables from " + kept.get(0).id + " on raced more than "
+                    + maxLoggedChanges + " changes to them while it was read; reading it again with replication paused");
+            inFlight = submitShared(kept, true);
+            return;
+        }
+        if (recent.racedBefore(f.delivered, reads.get(0).chunk().snapshot())) {
+            return; // raced a commit that was already delivered: read again
+        }
+        pending = new LinkedHashMap<>();
+        for (int i = 0; i < reads.size(); i++) {
+            ChunkReadAhead.Read read = reads.get(i);
+            BackfillStream stream = f.streams.get(i);
+            if (!f.discarded.contains(stream.id)) {
+                pending.put(stream.id, new PendingChunk(stream, read.chunk(), read.lowFence(), read.readAtMillis(),
+                        read.writers()));
+            }
+        }
+        for (LoggedChange c : f.changes) {
+            PendingChunk p = pending.get(c.stream());
+            if (p != null) {
+                p.changed(c.key(), c.xid(), c.commitLsn());
+            }
+        }
+        startNextRead(); // the next read runs while these chunks wait for their fence and are emitted
     }
 
     /**
@@ -267,12 +352,12 @@ public final class BackfillCoordinator implements ChunkMerge {
     @Override
     public void keylessRowChanged(StreamId stream, int xid, long commitLsn) {
         InFlight f = inFlight;
-        if (f != null && f.stream.replicated && f.stream.keyless && !f.overflowed() && f.stream.id.equals(stream)) {
+        if (f != null && !f.shared && f.stream.replicated && f.stream.keyless && !f.overflowed() && f.stream.id.equals(stream)) {
             if (f.changes.size() >= maxLoggedChanges) {
                 f.changes = null;
                 return;
             }
-            f.changes.add(new LoggedChange(null, xid, commitLsn));
+            f.changes.add(new LoggedChange(stream, null, xid, commitLsn));
         }
     }
 
@@ -299,33 +384,72 @@ public final class BackfillCoordinator implements ChunkMerge {
         startNextRead(); // read the next chunk while this one is written
         emitRows(stream, chunk, read.lowFence(), read.readAtMillis());
         if (chunk.done()) {
-            logProgress(stream, true);
+            completed(stream);
         }
         checkpoints.emit();
     }
 
-    /** Starts reading the chunk that follows the waiting one, or the first stream's next chunk. */
+    /**
+     * Starts the read that follows the waiting chunks: the next chunk of the last of them when it is unfinished,
+     * else the next stream in the queue; together with the small streams after it when their estimated rows fit
+     * one chunk together ({@link #sharedWith}).
+     */
     private void startNextRead() {
         if (inFlight != null) {
             return;
         }
         if (pending != null) {
-            if (!pending.chunk.done()) {
-                inFlight = submit(pending.stream, pending.chunk.resumeAfter(), false);
+            PendingChunk last = lastPending();
+            if (!last.chunk.done()) {
+                inFlight = submit(last.stream, last.chunk.resumeAfter(), false);
                 return;
             }
-            Iterator<BackfillStream> it = queue.iterator();
-            it.next(); // the waiting chunk's stream
-            if (it.hasNext()) {
-                BackfillStream next = it.next();
-                inFlight = submit(next, resumeOf(next), false);
+        }
+        List<BackfillStream> next = sharedWith();
+        if (next.size() > 1) {
+            inFlight = submitShared(next, false);
+        } else if (!next.isEmpty()) {
+            inFlight = submit(next.get(0), resumeOf(next.get(0)), false);
+        }
+    }
+
+    private PendingChunk lastPending() {
+        PendingChunk last = null;
+        for (PendingChunk p : pending.values()) {
+            last = p;
+        }
+        return last;
+    }
+
+    /**
+     * The streams the next read takes: the first stream in the queue that has no chunk waiting, and after it, while
+     * their estimated rows together fit one chunk (and at most {@link #MAX_TABLES_PER_READ}), the streams that
+     * follow it, up to the first that does not fit, so that a large table never waits behind small ones. Only
+     * plain keyed replicated tables the user may lock share a read: a keyless table is merged by its own rules, a
+     * partitioned root is read across its partitions, a full refresh needs no fence, and a table without SELECT
+     * on all of it cannot be locked before the shared snapshot.
+     */
+    private List<BackfillStream> sharedWith() {
+        List<BackfillStream> next = new ArrayList<>();
+        long rows = 0;
+        for (BackfillStream s : queue) {
+            if (pending != null && pending.containsKey(s.id)) {
+                continue;
             }
-            return;
+            long estimate = Math.max(1, s.estimatedRows);
+            if (!next.isEmpty() && (!shareable(next.get(0)) || !shareable(s) || rows + estimate > chunkRows
+                    || next.size() >= MAX_TABLES_PER_READ)) {
+                break;
+            }
+            next.add(s);
+            rows += estimate;
         }
-        BackfillStream first = queue.peekFirst();
-        if (first != null) {
-            inFlight = submit(first, resumeOf(first), false);
-        }
+        return next;
+    }
+
+    private static boolean shareable(BackfillStream s) {
+        io.sourcepostgres.discovery.DiscoveredTable t = s.plan.table();
+        return s.replicated && !s.keyless && t.relkind() == 'r' && t.partitions().isEmpty() && t.selectPrivilege();
     }
 
     /** Where the stream's next read starts when no chunk of it is waiting. */
@@ -340,7 +464,21 @@ public final class BackfillCoordinator implements ChunkMerge {
     private InFlight submit(BackfillStream stream, JsonNode resumeAfter, boolean replicationPaused) {
         ChunkSource reader = readers.computeIfAbsent(stream.id, id -> readAhead.sourceFor(stream));
         RecentTransactions.Mark delivered = recent.mark(); // before the read can take its snapshot
-        return new InFlight(stream, readAhead.submit(stream, reader, resumeAfter, chunkRows, chunkBytes), replicationPaused,
+        return new InFlight(List.of(stream), false, readAhead.submit(stream, reader, resumeAfter, chunkRows, chunkBytes),
+                replicationPaused, delivered);
+    }
+
+    /** Starts a read of {@code streams}' next chunks in one snapshot, each from where its progress stands. */
+    private InFlight submitShared(List<BackfillStream> streams, boolean replicationPaused) {
+        List<ChunkSource> sources = new ArrayList<>();
+        List<JsonNode> resumes = new ArrayList<>();
+        for (BackfillStream s : streams) {
+            sources.add(readers.computeIfAbsent(s.id, id -> readAhead.sourceFor(s)));
+            resumes.add(resumeOf(s));
+        }
+        RecentTransactions.Mark delivered = recent.mark(); // before the read can take its snapshot
+        return new InFlight(List.copyOf(streams), true,
+                readAhead.submitShared(List.copyOf(streams), sources, resumes, chunkRows, chunkBytes), replicationPaused,
                 delivered);
     }
 
@@ -351,9 +489,17 @@ public final class BackfillCoordinator implements ChunkMerge {
      * an older {@code _ab_cdc_lsn}. Their commits, arriving meanwhile, remove the rows they touched.
      */
     private void fenceIfReady() {
-        if (pending != null && pending.highFence == PendingChunk.NO_FENCE
-                && fences.writersEnded(pending.writers, pending.stream.id)) {
-            pending.highFence = fence();
+        if (pending == null) {
+            return;
+        }
+        PendingChunk first = pending.values().iterator().next();
+        // The chunks of one read share their writers (those of all their tables) and so their high fence.
+        if (first.highFence == PendingChunk.NO_FENCE && fences.writersEnded(first.writers, first.stream.id)) {
+            long high = fence();
+            fencesWritten++;
+            for (PendingChunk p : pending.values()) {
+                p.highFence = high;
+            }
         }
     }
 
@@ -362,11 +508,11 @@ public final class BackfillCoordinator implements ChunkMerge {
      * for its fence, or is being read, is dropped unemitted, and the stream joins the end of the queue.
      */
     public void restart(BackfillStream fresh) {
-        if (pending != null && pending.stream.id.equals(fresh.id)) {
+        if (pending != null && pending.remove(fresh.id) != null && pending.isEmpty()) {
             pending = null;
         }
-        if (inFlight != null && inFlight.stream.id.equals(fresh.id)) {
-            inFlight.discarded = true;
+        if (inFlight != null && inFlight.ids.contains(fresh.id)) {
+            inFlight.discarded.add(fresh.id);
         }
         queue.removeIf(s -> s.id.equals(fresh.id));
         readers.remove(fresh.id);
@@ -385,17 +531,18 @@ public final class BackfillCoordinator implements ChunkMerge {
             return;
         }
         RowKey key = null;
-        if (pending != null && pending.stream.id.equals(stream)) {
+        PendingChunk waiting = pending == null ? null : pending.get(stream);
+        if (waiting != null) {
             key = RowKey.of(tuple, keyIndexes);
-            pending.changed(key, xid, commitLsn);
+            waiting.changed(key, xid, commitLsn);
         }
         InFlight f = inFlight;
-        if (f != null && f.stream.replicated && !f.overflowed() && f.stream.id.equals(stream)) {
+        if (f != null && f.stream.replicated && !f.overflowed() && f.ids.contains(stream)) {
             if (f.changes.size() >= maxLoggedChanges) {
                 f.changes = null;
                 return;
             }
-            f.changes.add(new LoggedChange(key != null ? key : RowKey.of(tuple, keyIndexes), xid, commitLsn));
+            f.changes.add(new LoggedChange(stream, key != null ? key : RowKey.of(tuple, keyIndexes), xid, commitLsn));
         }
     }
 
@@ -407,21 +554,28 @@ public final class BackfillCoordinator implements ChunkMerge {
     public boolean reached(long position) {
         boolean activated = keyless.reached(position);
         fenceIfReady();
-        if (pending == null || pending.highFence == PendingChunk.NO_FENCE || Lsn.compare(position, pending.highFence) < 0) {
+        if (pending == null) {
             return activated;
         }
-        PendingChunk p = pending;
+        long high = pending.values().iterator().next().highFence;
+        if (high == PendingChunk.NO_FENCE || Lsn.compare(position, high) < 0) {
+            return activated;
+        }
+        Map<StreamId, PendingChunk> passed = pending;
         pending = null;
         Failpoints.hit(Failpoints.BETWEEN_FENCE_AND_CHUNK_ROWS);
-        chunkObserver.accept(p.stream.id, p.chunk);
-        emitRows(p.stream, p.chunk, p.lowFence, p.readAtMillis);
-        StreamProgress known = checkpoints.progressOf(p.stream.id);
-        StreamProgress before = known != null ? known : StreamProgress.PENDING;
-        StreamProgress next = p.chunk.done() ? before.completed()
-                : before.backfilledTo(p.chunk.resumeAfter(), p.stream.rowsDone, p.stream.scanKey);
-        checkpoints.progress(p.stream.id, next);
-        if (p.chunk.done()) {
-            finish(p.stream); // otherwise the stream stays first in the queue for its next chunk
+        for (PendingChunk p : passed.values()) {
+            chunkObserver.accept(p.stream.id, p.chunk);
+            emitRows(p.stream, p.chunk, p.lowFence, p.readAtMillis);
+            // Each table's progress exactly as when it is read alone: a restart re-reads at most one chunk of it.
+            StreamProgress known = checkpoints.progressOf(p.stream.id);
+            StreamProgress before = known != null ? known : StreamProgress.PENDING;
+            StreamProgress next = p.chunk.done() ? before.completed()
+                    : before.backfilledTo(p.chunk.resumeAfter(), p.stream.rowsDone, p.stream.scanKey);
+            checkpoints.progress(p.stream.id, next);
+            if (p.chunk.done()) {
+                finish(p.stream); // otherwise the stream stays first in the queue for its next chunk
+            }
         }
         return true;
     }
@@ -452,9 +606,29 @@ public final class BackfillCoordinator implements ChunkMerge {
     }
 
     private void finish(BackfillStream stream) {
-        queue.removeFirst();
+        queue.remove(stream);
         readers.remove(stream.id);
-        logProgress(stream, true);
+        completed(stream);
+    }
+
+    /**
+     * A stream's backfill is complete. A stream that took more than a chunk is named at INFO, as ever; thousands of
+     * small tables would fill the log a line each, so they are named at DEBUG and counted at INFO every 10 s (and
+     * when the last stream is done).
+     */
+    private void completed(BackfillStream stream) {
+        streamsCompleted++;
+        if (stream.rowsDoneThisRun() >= chunkRows) {
+            logProgress(stream, true);
+        } else if (out.isEnabled(LogLevel.DEBUG)) {
+            out.log(LogLevel.DEBUG, "Backfill of " + stream.id + " complete: " + stream.rowsDone + " rows");
+        }
+        long now = System.nanoTime();
+        if (now - lastCompletedLog >= PROGRESS_LOG_NANOS || queue.isEmpty()) {
+            lastCompletedLog = now;
+            out.log(LogLevel.INFO, "Backfill: " + streamsCompleted + " streams complete, " + queue.size() + " to go, "
+                    + rowsEmitted + " rows emitted, " + fencesWritten + " fences written");
+        }
     }
 
     private void logProgress(BackfillStream stream, boolean finished) {

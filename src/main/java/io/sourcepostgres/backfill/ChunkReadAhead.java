@@ -47,12 +47,22 @@ public final class ChunkReadAhead implements AutoCloseable {
     }
 
     /** Starts reading the chunk of {@code stream} after {@code resumeAfter}; the reader is used on the reader thread only. */
-    Future<Read> submit(BackfillStream stream, ChunkSource reader, JsonNode resumeAfter, int maxRows, long maxBytes) {
-        return thread.submit(() -> reads.read(stream, reader, resumeAfter, maxRows, maxBytes));
+    Future<java.util.List<Read>> submit(BackfillStream stream, ChunkSource reader, JsonNode resumeAfter, int maxRows,
+            long maxBytes) {
+        return thread.submit(() -> java.util.List.of(reads.read(stream, reader, resumeAfter, maxRows, maxBytes)));
+    }
+
+    /**
+     * Starts reading the next chunks of several small tables in one snapshot ({@link ChunkReads#readShared}): one
+     * low fence, one transaction and one look at the writers for all of them.
+     */
+    Future<java.util.List<Read>> submitShared(java.util.List<BackfillStream> streams, java.util.List<ChunkSource> sources,
+            java.util.List<JsonNode> resumes, int maxRows, long maxBytes) {
+        return thread.submit(() -> reads.readShared(streams, sources, resumes, maxRows, maxBytes));
     }
 
     /** The result of a read, waiting for it if needed; its failure as the connector reports it. */
-    static Read take(Future<Read> read) {
+    static <T> T take(Future<T> read) {
         try {
             return read.get();
         } catch (InterruptedException e) {

@@ -145,6 +145,28 @@ public final class ChunkReader implements ChunkSource {
         }
     }
 
+    /** The table's shape this reader's plan was made for. */
+    TableShape shape() {
+        return shape;
+    }
+
+    /**
+     * Reads the next chunk inside a transaction that {@link SharedChunkRead} began (and locked the table in,
+     * and found its shape unchanged in): at most {@code maxRows} rows after {@code resumeAfter}, stopping after
+     * the row whose bytes reach {@code maxBytes}. The caller ends the transaction; after a cut COPY it may be
+     * aborted.
+     */
+    Chunk readShared(Connection connection, JsonNode resumeAfter, int maxRows, long maxBytes, ChunkSnapshot snapshot)
+            throws SQLException {
+        int limit = averageRowBytes <= 0 ? maxRows
+                : (int) Math.max(1, Math.min(maxRows, (maxBytes - maxBytes / 10) / averageRowBytes));
+        Chunk chunk = readInTransaction(connection, ResumeValues.of(plan, resumeAfter), limit, maxBytes, snapshot);
+        if (chunk.rowsRead() > 0) {
+            averageRowBytes = Math.max(1, chunk.bytes() / chunk.rowsRead());
+        }
+        return chunk;
+    }
+
     /** @param known the transaction's snapshot when an earlier statement took it, else null */
     private Chunk readInTransaction(Connection connection, List<String> resume, int limit, long maxBytes,
             ChunkSnapshot known) throws SQLException {

@@ -19,4 +19,12 @@ interface ChunkReads {
      * replicated, or keyless).
      */
     ChunkReadAhead.Read read(BackfillStream stream, ChunkSource source, JsonNode resumeAfter, int maxRows, long maxBytes);
+
+    /**
+     * Reads the next chunks of several plain keyed streams one after the other in one snapshot, together within one
+     * chunk's bounds ({@link SharedChunkRead}): on the read-ahead thread. Each read has the same low fence, read
+     * time, snapshot and writers (those of all the tables read); only the last chunk may be unfinished.
+     */
+    java.util.List<ChunkReadAhead.Read> readShared(java.util.List<BackfillStream> streams, java.util.List<ChunkSource> sources,
+            java.util.List<JsonNode> resumes, int maxRows, long maxBytes);
 }

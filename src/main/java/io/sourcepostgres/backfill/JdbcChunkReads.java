@@ -36,6 +36,23 @@ final class JdbcChunkReads implements ChunkReads {
         return new ChunkReadAhead.Read(chunk, low, readAt, writers);
     }
 
+    @Override
+    public java.util.List<ChunkReadAhead.Read> readShared(java.util.List<BackfillStream> streams,
+            java.util.List<ChunkSource> sources, java.util.List<JsonNode> resumes, int maxRows, long maxBytes) {
+        long low = insertPosition();
+        long readAt = System.currentTimeMillis();
+        java.util.List<Chunk> chunks = SharedChunkRead.read(connection,
+                sources.stream().map(ChunkReader.class::cast).toList(), resumes, maxRows, maxBytes);
+        // One look at the writers of every table read: the high fence they share waits for all of them.
+        TableWriters writers = TableWriters.runningSince(connection,
+                chunks.stream().map(c -> c.plan().table()).toList(), chunks.get(0).snapshot());
+        java.util.List<ChunkReadAhead.Read> reads = new java.util.ArrayList<>();
+        for (Chunk chunk : chunks) {
+            reads.add(new ChunkReadAhead.Read(chunk, low, readAt, writers));
+        }
+        return reads;
+    }
+
     private long insertPosition() {
         try (Statement st = connection.createStatement();
                 // A standby has no insert position; what it shows a snapshot is what it has replayed.

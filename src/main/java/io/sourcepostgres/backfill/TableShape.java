@@ -65,6 +65,59 @@ record TableShape(List<String> columns) {
         }
     }
 
+    /** The shapes of several tables, by oid, and the snapshot of the one transaction they were read in. */
+    record AllInSnapshot(java.util.Map<Long, TableShape> shapes, ChunkSnapshot snapshot) {
+        /** The shape of {@code table} now (no columns when the catalog listed none). */
+        TableShape of(DiscoveredTable table) {
+            return shapes.getOrDefault(table.oid(), new TableShape(List.of()));
+        }
+    }
+
+    /**
+     * As {@link #beginAndRead} for several tables at once, in one round trip: begins the repeatable-read
+     * transaction, locks every table in ACCESS SHARE mode (before the snapshot: LOCK takes none, so no ALTER or
+     * rewrite of any of them can commit between the snapshot and their rows), and reads their shapes with the
+     * snapshot. The caller rolls the transaction back after a failure.
+     */
+    static AllInSnapshot beginAndReadAll(Connection c, List<DiscoveredTable> tables, int serverMajorVersion)
+            throws SQLException {
+        StringBuilder lock = new StringBuilder();
+        for (DiscoveredTable t : tables) {
+            lock.append(lock.length() == 0 ? " LOCK TABLE ONLY " : ", ").append(t.id().quoted());
+        }
+        String sql = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;" + lock + " IN ACCESS SHARE MODE;"
+                + " SELECT s.snapshot, a.attrelid::bigint, a.attname, a.attnum, a.atttypid::bigint, a.atttypmod,"
+                + " a.attgenerated <> ''"
+                + " FROM (SELECT " + (serverMajorVersion >= 13 ? "pg_catalog.pg_current_snapshot()"
+                        : "pg_catalog.txid_current_snapshot()") + "::text) AS s(snapshot)"
+                + " LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid::bigint = ANY(?) AND a.attnum > 0"
+                + " AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setArray(1, c.createArrayOf("int8", tables.stream().map(DiscoveredTable::oid).toArray(Long[]::new)));
+            boolean rows = ps.execute();
+            while (!rows) {
+                if (ps.getUpdateCount() == -1) {
+                    throw new IllegalStateException("The shape query of " + tables.size() + " tables returned no rows");
+                }
+                rows = ps.getMoreResults();
+            }
+            java.util.Map<Long, List<String>> columns = new java.util.HashMap<>();
+            String snapshot = null;
+            try (ResultSet rs = ps.getResultSet()) {
+                while (rs.next()) {
+                    snapshot = rs.getString(1);
+                    if (rs.getString(3) != null) {
+                        columns.computeIfAbsent(rs.getLong(2), k -> new ArrayList<>()).add(
+                                describe(rs.getString(3), rs.getInt(4), rs.getLong(5), rs.getInt(6), rs.getBoolean(7)));
+                    }
+                }
+            }
+            java.util.Map<Long, TableShape> shapes = new java.util.HashMap<>();
+            columns.forEach((oid, cols) -> shapes.put(oid, new TableShape(List.copyOf(cols))));
+            return new AllInSnapshot(shapes, ChunkSnapshot.parse(snapshot));
+        }
+    }
+
     private static String describe(String name, int attnum, long typeOid, int typmod, boolean generated) {
         return attnum + ":" + name + ":" + typeOid + ":" + typmod + (generated ? ":generated" : "");
     }

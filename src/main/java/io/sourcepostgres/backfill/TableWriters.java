@@ -32,11 +32,18 @@ public final class TableWriters {
     private long lastPoll;
     private long lastWarning;
     private boolean done;
+    /** The tables whose writers these are, as the warning names them; null: the stream the caller names. */
+    private final String tables;
 
     TableWriters(List<Long> xids, long standbyHorizon) {
+        this(xids, standbyHorizon, null);
+    }
+
+    private TableWriters(List<Long> xids, long standbyHorizon, String tables) {
         this.xids = xids;
         this.standbyHorizon = standbyHorizon;
         this.done = xids.isEmpty() && standbyHorizon < 0;
+        this.tables = tables;
     }
 
     /** The writers of {@code table} (and its partitions) that {@code snapshot} saw as running. */
@@ -54,6 +61,9 @@ public final class TableWriters {
             }
         }
         DiscoveredTable table = tables.get(0);
+        // Several small tables read in one snapshot share these writers, and the warning names them all.
+        String named = tables.size() > 1 ? table.id() + " and " + (tables.size() - 1) + " more tables read in the same "
+                + "snapshot" : null;
         List<Long> writers = new ArrayList<>();
         // Locks are matched by virtual transaction, not pid: a prepared transaction (PREPARE TRANSACTION) holds
         // its locks with no pid at all, and it is a writer like any other until COMMIT PREPARED.
@@ -73,7 +83,7 @@ public final class TableWriters {
                 row.next();
                 long horizon = StandbyHorizon.from(snapshot, row, 1);
                 if (horizon >= 0) {
-                    return new TableWriters(List.of(), horizon);
+                    return new TableWriters(List.of(), horizon, named);
                 }
                 for (Long running : (Long[]) row.getArray(2).getArray()) {
                     // The snapshot lists only running ids below its xmax (one past the latest *finished* id); a
@@ -91,7 +101,7 @@ public final class TableWriters {
             throw SqlFailures.failure("Reading the writers of " + table.id()
                     + (tables.size() > 1 ? " and " + (tables.size() - 1) + " more tables" : "") + " from pg_locks", e);
         }
-        return new TableWriters(List.copyOf(writers), -1);
+        return new TableWriters(List.copyOf(writers), -1, named);
     }
 
     /** Whether every writer has ended (committed or rolled back); polls the server at most every 20 ms. */
@@ -119,9 +129,10 @@ public final class TableWriters {
             String prepared = standbyHorizon >= 0 ? "" : preparedAmong(c);
             if (!prepared.isEmpty() || now - since > WARN_AFTER_NANOS) {
                 lastWarning = now;
-                out.log(LogLevel.WARN, "Backfill of " + stream + " has waited " + (now - since) / 1_000_000_000L
+                out.log(LogLevel.WARN, "Backfill of " + (tables != null ? tables : stream) + " has waited " + (now - since) / 1_000_000_000L
                         + " s for transactions " + (standbyHorizon >= 0 ? "below " + standbyHorizon : xids)
-                        + " that were writing the table when its chunk was read"
+                        + " that were writing " + (tables != null ? "one of the tables when their chunks were"
+                                : "the table when its chunk was") + " read"
                         + (prepared.isEmpty() ? " (see pg_stat_activity for long-running transactions)."
                                 : ". Among them are prepared transactions, which wait for a COMMIT PREPARED or ROLLBACK "
                                         + "PREPARED: " + prepared + ". End them (see pg_prepared_xacts) to let the backfill go on.")

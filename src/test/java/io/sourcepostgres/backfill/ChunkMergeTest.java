@@ -311,4 +311,198 @@ class ChunkMergeTest {
                 logChanged("after the cut", 0x0f10),
                 "STATE log=backfilling after [\"ctid\",\"0\",\"0\",\"-1\",\"100:103:101\",\"\",\"0\"]");
     }
+
+    // ---- several small tables in one snapshot behind one pair of fences (SharedChunkRead) -------------------
+
+    private static final CapturedTableRef A = new CapturedTableRef("a", 16400);
+    private static final CapturedTableRef B = new CapturedTableRef("b", 16410);
+    private static final CapturedTableRef C = new CapturedTableRef("c", 16420);
+
+    private record CapturedTableRef(String name, long oid) {
+        BackfillStream stream(long estimatedRows) {
+            return MergeFakes.keyed(name, oid, estimatedRows);
+        }
+
+        io.sourcepostgres.streams.CapturedTable captured() {
+            return MergeFakes.keyedCaptured(name, oid);
+        }
+    }
+
+    /** Streams in the given order (the queue's), each pending. */
+    private static MergeFakes fakes(int chunkRows, BackfillStream... streams) {
+        Map<BackfillStream, StreamProgress> m = new java.util.LinkedHashMap<>();
+        for (BackfillStream s : streams) {
+            m.put(s, StreamProgress.PENDING);
+        }
+        return new MergeFakes(chunkRows, m);
+    }
+
+    /** a (1 a1, 2 a2), b (1 b1), c (1 c1, 2 c2): five rows, estimated right, within one chunk of ten rows. */
+    private static MergeFakes threeSmallTables() {
+        MergeFakes f = fakes(10, A.stream(2), B.stream(1), C.stream(2));
+        f.chunks.keyed.put("a", new java.util.TreeMap<>(Map.of(1, "a1", 2, "a2")));
+        f.chunks.keyed.put("b", new java.util.TreeMap<>(Map.of(1, "b1")));
+        f.chunks.keyed.put("c", new java.util.TreeMap<>(Map.of(1, "c1", 2, "c2")));
+        return f;
+    }
+
+    @Test
+    void threeSmallTablesAreReadInOneSnapshotBehindOneFenceAndEachRacedChangeRemovesItsOwnTablesRowOnly() {
+        MergeFakes f = threeSmallTables();
+        f.merge.readNextChunk();
+        assertThat(f.executor.queued()).isEqualTo(1); // one read for the three tables
+        f.executor.step();
+        f.merge.readNextChunk();
+        assertThat(f.chunks.reads).containsExactly("shared [a, b, c]", "a after null in 100:100:[]",
+                "b after null in 100:100:[]", "c after null in 100:100:[]");
+        assertThat(f.fences.written).containsExactly(HIGH); // one high fence for all three
+
+        // Between L and H: row 1 of a and row 2 of c change. b's row 1 and a's row 2 share those keys and stay.
+        f.replication.commit(101, RACED, new Update(A.captured(), null, item(1, "A1")),
+                new Update(C.captured(), null, item(2, "C2")));
+        assertThat(f.drain()).containsExactly(changed("a", 1, "A1", RACED), changed("c", 2, "C2", RACED),
+                "STATE a=pending b=pending c=pending");
+
+        f.replication.keepalive(HIGH);
+        assertThat(f.drain()).containsExactly(backfilled("a", 2, "a2", LOW), backfilled("b", 1, "b1", LOW),
+                backfilled("c", 1, "c1", LOW), "STATE a=active b=active c=active");
+        assertThat(f.merge.done()).isTrue();
+        assertThat(f.fences.written).containsExactly(HIGH);
+        assertThat(f.merge.fencesWritten()).isEqualTo(1);
+    }
+
+    @Test
+    void theSharedFenceWaitsForAWriterOfAnyOfTheTablesOpenAtTheSnapshot() {
+        MergeFakes f = threeSmallTables();
+        f.chunks.snapshot = ChunkSnapshot.parse("100:106:105"); // 105 was writing b when the tables were read
+        f.chunks.writers = List.of(105L);
+        f.fences.writersEnded = false;
+        f.merge.readNextChunk();
+        f.executor.step();
+        f.merge.readNextChunk();
+        assertThat(f.merge.awaitingFence()).isTrue();
+        assertThat(f.fences.written).isEmpty(); // H waits for 105
+
+        // 105 commits its change to b's row 1 (made before L); it removes that row, and only that one.
+        f.replication.commit(105, RACED, new Update(B.captured(), null, item(1, "B1")));
+        assertThat(f.fences.written).isEmpty();
+        f.fences.writersEnded = true;
+        f.replication.keepalive(RACED + 2);
+        assertThat(f.fences.written).containsExactly(HIGH);
+        f.replication.keepalive(HIGH);
+
+        assertThat(f.drain()).containsExactly(changed("b", 1, "B1", RACED), "STATE a=pending b=pending c=pending",
+                backfilled("a", 1, "a1", LOW), backfilled("a", 2, "a2", LOW), backfilled("c", 1, "c1", LOW),
+                backfilled("c", 2, "c2", LOW), "STATE a=active b=active c=active");
+    }
+
+    /** Steps reads and delivers each fence until the backfill is done. */
+    private static void runToEnd(MergeFakes f) {
+        for (int i = 0; i < 100 && !f.merge.done(); i++) {
+            f.merge.readNextChunk();
+            f.executor.step();
+            f.merge.readNextChunk();
+            if (!f.fences.written.isEmpty()) {
+                f.replication.keepalive(f.fences.written.get(f.fences.written.size() - 1));
+            }
+        }
+        assertThat(f.merge.done()).isTrue();
+    }
+
+    @Test
+    void theLastTableOfAGroupThatDoesNotFitIsReadOnItsOwnInChunks() {
+        // Chunks of 4 rows: a and b (1 row each) fit together; c (5 rows) does not and is read on its own; d follows.
+        MergeFakes f = fakes(4, A.stream(1), B.stream(1), C.stream(5), new CapturedTableRef("d", 16430).stream(1));
+        f.chunks.keyed.put("a", new java.util.TreeMap<>(Map.of(1, "a1")));
+        f.chunks.keyed.put("b", new java.util.TreeMap<>(Map.of(1, "b1")));
+        f.chunks.keyed.put("c", new java.util.TreeMap<>(Map.of(1, "c1", 2, "c2", 3, "c3", 4, "c4", 5, "c5")));
+        f.chunks.keyed.put("d", new java.util.TreeMap<>(Map.of(1, "d1")));
+        runToEnd(f);
+
+        assertThat(f.chunks.reads).containsExactly("shared [a, b]", "a after null in 100:100:[]",
+                "b after null in 100:100:[]", "c after null in 100:100:[]", "c after [\"4\"] in 100:100:[]",
+                "d after null in 100:100:[]");
+        assertThat(f.fences.written).hasSize(4);
+        List<String> out = f.drain();
+        assertThat(out).contains("STATE a=active b=active c=backfilling after [\"4\"] d=pending");
+        assertThat(out.stream().filter(l -> l.startsWith("RECORD")).toList()).containsExactly(
+                backfilled("a", 1, "a1", LOW), backfilled("b", 1, "b1", LOW),
+                backfilled("c", 1, "c1", LOW), backfilled("c", 2, "c2", LOW), backfilled("c", 3, "c3", LOW),
+                backfilled("c", 4, "c4", LOW), backfilled("c", 5, "c5", LOW), backfilled("d", 1, "d1", LOW));
+    }
+
+    @Test
+    void aTableWithMoreRowsThanItsEstimateTakesWhatTheSharedChunkLeavesAndGoesOnOnItsOwnFromItsLastKey() {
+        // b is estimated at 1 row but holds 5: the shared read takes 3 of them (4 minus a's 1) and stops there.
+        MergeFakes f = fakes(4, A.stream(1), B.stream(1), C.stream(1));
+        f.chunks.keyed.put("a", new java.util.TreeMap<>(Map.of(1, "a1")));
+        f.chunks.keyed.put("b", new java.util.TreeMap<>(Map.of(1, "b1", 2, "b2", 3, "b3", 4, "b4", 5, "b5")));
+        f.chunks.keyed.put("c", new java.util.TreeMap<>(Map.of(1, "c1")));
+        f.merge.readNextChunk();
+        f.executor.step();
+        f.merge.readNextChunk();
+        // b's rest goes on at once, on its own, while the shared chunks wait for their fence.
+        assertThat(f.executor.queued()).isEqualTo(1);
+        f.replication.keepalive(HIGH);
+        assertThat(f.drain()).containsExactly(backfilled("a", 1, "a1", LOW), backfilled("b", 1, "b1", LOW),
+                backfilled("b", 2, "b2", LOW), backfilled("b", 3, "b3", LOW),
+                "STATE a=active b=backfilling after [\"3\"] c=pending");
+        runToEnd(f);
+
+        // c was not reached by the shared read (b used up its chunk): it is read after b's rest.
+        assertThat(f.chunks.reads).containsExactly("shared [a, b]", "a after null in 100:100:[]",
+                "b after null in 100:100:[]", "b after [\"3\"] in 100:100:[]", "c after null in 100:100:[]");
+        assertThat(f.drain().stream().filter(l -> l.startsWith("RECORD")).toList()).containsExactly(
+                backfilled("b", 4, "b4", LOW), backfilled("b", 5, "b5", LOW), backfilled("c", 1, "c1", LOW));
+    }
+
+    @Test
+    void aSharedReadThatRacedMoreChangesThanItCanLogIsReadAgainWholeWithReplicationPaused() {
+        MergeFakes f = threeSmallTables();
+        f.chunks.snapshots.add(ChunkSnapshot.parse("100:100:"));
+        f.chunks.snapshots.add(ChunkSnapshot.parse("100:102:")); // the read again sees 101 committed
+        f.merge.readNextChunk();
+        // While the read is in flight, 65 rows are inserted into c: more than the 64 changes a read logs.
+        List<MergeFakes.Change> inserts = new ArrayList<>();
+        for (int id = 100; id < 165; id++) {
+            inserts.add(new Insert(C.captured(), item(id, "n" + id)));
+            f.chunks.keyed.get("c").put(id, "n" + id); // committed, so the read again sees them
+        }
+        f.replication.commit(101, RACED, inserts.toArray(MergeFakes.Change[]::new));
+        f.drain();
+
+        f.executor.step();
+        f.merge.readNextChunk();
+        assertThat(f.executor.ranWhileAwaited).isEqualTo(1);
+        assertThat(f.chunks.reads).containsExactly("shared [a, b, c]", "a after null in 100:100:[]",
+                "b after null in 100:100:[]", "c after null in 100:100:[]", "shared [a, b, c]",
+                "a after null in 100:102:[]", "b after null in 100:102:[]", "c after null in 100:102:[]");
+        assertThat(f.fences.written).containsExactly(HIGH);
+        f.replication.keepalive(HIGH);
+        List<String> out = f.drain();
+        // The read again sees the 65 new rows of c: of its 10 rows a and b take 3, c the 7 left, and goes on alone.
+        assertThat(out).startsWith(backfilled("a", 1, "a1", LOW), backfilled("a", 2, "a2", LOW),
+                backfilled("b", 1, "b1", LOW), backfilled("c", 1, "c1", LOW), backfilled("c", 2, "c2", LOW));
+        assertThat(out).contains("STATE a=active b=active c=backfilling after [\"104\"]");
+    }
+
+    @Test
+    void aStreamWhoseBackfillStartsOverLeavesTheSharedReadWithoutHoldingUpTheOthers() {
+        MergeFakes f = threeSmallTables();
+        f.merge.readNextChunk();
+        f.executor.step();
+        f.merge.readNextChunk();
+        assertThat(f.fences.written).containsExactly(HIGH);
+
+        // b's table was truncated (say): its backfill starts over, its waiting chunk is dropped unemitted.
+        f.merge.restart(B.stream(1));
+        f.replication.keepalive(HIGH);
+        assertThat(f.drain()).containsExactly(backfilled("a", 1, "a1", LOW), backfilled("a", 2, "a2", LOW),
+                backfilled("c", 1, "c1", LOW), backfilled("c", 2, "c2", LOW), "STATE a=active b=pending c=active");
+
+        runToEnd(f);
+        assertThat(f.chunks.reads).endsWith("b after null in 100:100:[]");
+        assertThat(f.drain()).containsExactly(backfilled("b", 1, "b1", LOW), "STATE a=active b=active c=active");
+    }
 }
+

@@ -112,6 +112,27 @@ final class MergeFakes {
         return new BackfillStream(ITEMS, ITEMS_PLAN, true, 0, 0);
     }
 
+    /**
+     * Another table shaped like items, {@code public.<name> (id int4 primary key, v text)}, with relation id {@code oid}:
+     * several small ones are read in one snapshot ({@link SharedChunkRead}). {@code estimatedRows} is what the
+     * catalog's estimate says it holds.
+     */
+    static BackfillStream keyed(String name, long oid, long estimatedRows) {
+        return new BackfillStream(new StreamId("public", name), keyedPlan(name, oid), true, estimatedRows, 0);
+    }
+
+    static BackfillPlan keyedPlan(String name, long oid) {
+        DiscoveredTable t = new DiscoveredTable(new StreamId("public", name), oid, 'r', 'p', 'd', List.of(ID, V),
+                List.of("id"), true, true, true, List.of());
+        return new BackfillPlan(t, List.of(ID, V), List.of(new ScanKeyColumn(ID, 0, null, false)), false, name + "_pkey", 17);
+    }
+
+    /** The table {@link #keyed} as replication describes it. */
+    static CapturedTable keyedCaptured(String name, long oid) {
+        return new CapturedTable((int) oid, new StreamId("public", name), 'd', List.of(column(ID, true), column(V, false)),
+                new int[] {0});
+    }
+
     static BackfillStream log() {
         return new BackfillStream(LOG, LOG_PLAN, true, 0, 0);
     }
@@ -204,6 +225,16 @@ final class MergeFakes {
 
     static String record(StreamId stream, ObjectNode data) {
         return "RECORD " + stream.name() + " " + data;
+    }
+
+    /** A row of table {@code name} (shaped like items) as a change of the commit at {@code lsn} wrote it. */
+    static String changed(String name, int id, String v, long lsn) {
+        return changed(id, v, lsn).replaceFirst("^RECORD items ", "RECORD " + name + " ");
+    }
+
+    /** A row of table {@code name} (shaped like items) as a chunk read after {@code lowFence} emitted it. */
+    static String backfilled(String name, int id, String v, long lowFence) {
+        return backfilled(id, v, lowFence).replaceFirst("^RECORD items ", "RECORD " + name + " ");
     }
 
     /** An items row as a change of the commit at {@code lsn} wrote it. */
@@ -326,6 +357,8 @@ final class MergeFakes {
      */
     static final class FakeChunks implements ChunkReads {
         final TreeMap<Integer, String> items = new TreeMap<>();
+        /** The rows of the tables made by {@link #keyed}, by name. */
+        final Map<String, TreeMap<Integer, String>> keyed = new LinkedHashMap<>();
         final List<String> log = new ArrayList<>();
         ChunkSnapshot snapshot = ChunkSnapshot.parse("100:100:");
         final Deque<ChunkSnapshot> snapshots = new ArrayDeque<>();
@@ -347,14 +380,15 @@ final class MergeFakes {
                     ChunkSnapshot s = snapshots.isEmpty() ? snapshot : snapshots.removeFirst();
                     reads.add(stream.id.name() + " after " + resumeAfter + " in " + s.xmin() + ":" + s.xmax() + ":"
                             + s.inProgress());
-                    return stream.keyless ? readLog(resumeAfter, s) : readItems(resumeAfter, maxRows, s);
+                    return stream.keyless ? readLog(resumeAfter, s) : readItems(stream, resumeAfter, maxRows, s);
                 }
             };
         }
 
-        private Chunk readItems(JsonNode resumeAfter, int maxRows, ChunkSnapshot s) {
-            Map<Integer, String> after = resumeAfter == null ? items
-                    : items.tailMap(Integer.parseInt(resumeAfter.get(0).asText()), false);
+        private Chunk readItems(BackfillStream stream, JsonNode resumeAfter, int maxRows, ChunkSnapshot s) {
+            TreeMap<Integer, String> table = stream.id.equals(ITEMS) ? items : keyed.get(stream.id.name());
+            Map<Integer, String> after = resumeAfter == null ? table
+                    : table.tailMap(Integer.parseInt(resumeAfter.get(0).asText()), false);
             List<TupleData> rows = new ArrayList<>();
             long bytes = 0;
             for (Map.Entry<Integer, String> e : after.entrySet()) {
@@ -364,7 +398,7 @@ final class MergeFakes {
                 rows.add(item(e.getKey(), e.getValue()));
                 bytes += e.getKey().toString().length() + (e.getValue() == null ? 2 : e.getValue().length()) + 2;
             }
-            return new Chunk(ITEMS_PLAN, rows, bytes, rows.size() < maxRows, false, s);
+            return new Chunk(stream.plan, rows, bytes, rows.size() < maxRows, false, s);
         }
 
         /** The whole of log is one page: its one chunk is the last. */
@@ -374,6 +408,36 @@ final class MergeFakes {
             long bytes = log.stream().mapToLong(m -> m.length() + 1).sum();
             return new Chunk(LOG_PLAN, rows, bytes, true, false, s,
                     new CtidChunkReader.Position(from.page() + 1, 0, 1, from.start()).toJson(), null);
+        }
+
+        /**
+         * One snapshot for all (the next of {@link #snapshots}, else {@link #snapshot}), each table limited to the rows
+         * the ones before it left, stopping after the first it does not finish; recorded in {@link #reads} as
+         * {@code shared [a, b]} followed by each table's read.
+         */
+        @Override
+        public List<ChunkReadAhead.Read> readShared(List<BackfillStream> streams, List<ChunkSource> sources,
+                List<JsonNode> resumes, int maxRows, long maxBytes) {
+            ChunkSnapshot s = snapshots.isEmpty() ? snapshot : snapshots.removeFirst();
+            List<String> names = new ArrayList<>();
+            int at = reads.size();
+            List<ChunkReadAhead.Read> got = new ArrayList<>();
+            TableWriters w = new TableWriters(List.copyOf(writers), -1);
+            int left = maxRows;
+            for (int i = 0; i < streams.size() && left > 0; i++) {
+                BackfillStream stream = streams.get(i);
+                names.add(stream.id.name());
+                reads.add(stream.id.name() + " after " + resumes.get(i) + " in " + s.xmin() + ":" + s.xmax() + ":"
+                        + s.inProgress());
+                Chunk chunk = readItems(stream, resumes.get(i), left, s);
+                got.add(new ChunkReadAhead.Read(chunk, lowFence, READ_AT_MILLIS, w));
+                if (!chunk.done()) {
+                    break;
+                }
+                left -= chunk.rowsRead();
+            }
+            reads.add(at, "shared " + names);
+            return got;
         }
 
         @Override
