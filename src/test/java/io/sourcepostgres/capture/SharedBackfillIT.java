@@ -10,6 +10,7 @@ import io.sourcepostgres.testing.CaptureFixture;
 import io.sourcepostgres.testing.ConnectorRun;
 import io.sourcepostgres.testing.PostgresCluster;
 import io.sourcepostgres.testing.PostgresExtension;
+import io.sourcepostgres.testing.WriterThreads;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -19,9 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -51,27 +49,17 @@ class SharedBackfillIT {
             String fenceSlot = f.slot + "_fences";
             f.sql("SELECT pg_create_logical_replication_slot('" + fenceSlot + "', 'test_decoding')");
 
-            AtomicBoolean stop = new AtomicBoolean();
-            AtomicLong commits = new AtomicLong();
-            AtomicReference<Throwable> failed = new AtomicReference<>();
-            List<Thread> writers = new ArrayList<>();
-            for (int w = 0; w < 2; w++) {
-                int seed = w;
-                Thread t = new Thread(() -> write(pg, f.database, new Random(seed), stop, commits, failed));
-                t.start();
-                writers.add(t);
-            }
-            Await.until("the writers' first commits", Duration.ofSeconds(60), () -> commits.get() >= 20);
+            // Two writers; transactions that update rows of two tables can deadlock with each other: such a one is
+            // rolled back and not counted.
+            WriterThreads writers = WriterThreads.start(pg, f.database, 2, 0, 0, java.util.Set.of("40P01"),
+                    SharedBackfillIT::write);
+            Await.until("the writers' first commits", Duration.ofSeconds(60), () -> writers.committed() >= 20);
 
-            long before = commits.get();
+            long before = writers.committed();
             ConnectorRun first = f.launch(600);
-            long during = commits.get() - before;
+            long during = writers.committed() - before;
             String firstEnd = f.scalar("SELECT pg_current_wal_lsn()::text");
-            stop.set(true);
-            for (Thread t : writers) {
-                t.join();
-            }
-            assertThat(failed.get()).isNull();
+            writers.close();
             assertThat(first.exitCode()).as(() -> first.stderr() + first.traces("ERROR")).isZero();
             assertThat(during).as("writer commits while the first read ran").isGreaterThan(0);
 
@@ -96,31 +84,25 @@ class SharedBackfillIT {
     }
 
     /**
-     * Until {@code stop}: single-table inserts, updates and deletes, and transactions that update a row in each of
-     * two tables, each committed on its own.
+     * One writer transaction: a single-table insert, update or delete, or an update of a row in each of two tables.
      */
-    private static void write(PostgresCluster pg, String database, Random random, AtomicBoolean stop,
-            AtomicLong commits, AtomicReference<Throwable> failed) {
-        try (Connection c = pg.connect(database); Statement st = c.createStatement()) {
-            while (!stop.get()) {
-                String t = "\"s" + (1 + random.nextInt(TABLES)) + "\"";
-                int id = 1 + random.nextInt(ROWS + 5);
-                switch (random.nextInt(4)) {
-                    case 0 -> st.execute("UPDATE " + t + " SET n = n + 1 WHERE id = " + id);
-                    case 1 -> st.execute("DELETE FROM " + t + " WHERE id = " + id);
-                    case 2 -> st.execute("INSERT INTO " + t + " VALUES (" + id + ", 1) ON CONFLICT (id) DO UPDATE SET n = "
-                            + t + ".n + 1");
-                    default -> {
-                        String other = "\"s" + (1 + random.nextInt(TABLES)) + "\"";
-                        st.execute("BEGIN; UPDATE " + t + " SET n = n + 1 WHERE id = " + id + "; UPDATE " + other
-                                + " SET n = n + 1 WHERE id = " + id + "; COMMIT");
-                    }
+    private static boolean write(Connection c, Random random, int thread) throws java.sql.SQLException {
+        try (Statement st = c.createStatement()) {
+            String t = "\"s" + (1 + random.nextInt(TABLES)) + "\"";
+            int id = 1 + random.nextInt(ROWS + 5);
+            switch (random.nextInt(4)) {
+                case 0 -> st.execute("UPDATE " + t + " SET n = n + 1 WHERE id = " + id);
+                case 1 -> st.execute("DELETE FROM " + t + " WHERE id = " + id);
+                case 2 -> st.execute("INSERT INTO " + t + " VALUES (" + id + ", 1) ON CONFLICT (id) DO UPDATE SET n = "
+                        + t + ".n + 1");
+                default -> {
+                    String other = "\"s" + (1 + random.nextInt(TABLES)) + "\"";
+                    st.execute("UPDATE " + t + " SET n = n + 1 WHERE id = " + id);
+                    st.execute("UPDATE " + other + " SET n = n + 1 WHERE id = " + id);
                 }
-                commits.incrementAndGet();
             }
-        } catch (Throwable e) {
-            failed.set(e);
         }
+        return true;
     }
 
     /** Every row of every table as table/id to n. */
