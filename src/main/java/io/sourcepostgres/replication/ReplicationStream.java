@@ -175,6 +175,9 @@ public final class ReplicationStream implements MessageSource, AutoCloseable {
         byte[] m = CopyBothMessages.statusUpdate(lastReceived, f, f,
                 java.util.concurrent.TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis()), replyRequested);
         synchronized (writeLock) {
+            if (closing) {
+                return; // CopyDone is sent or on its way: no CopyData may follow it
+            }
             try {
                 wire.sendChar('d');
                 wire.sendInteger4(4 + m.length);
