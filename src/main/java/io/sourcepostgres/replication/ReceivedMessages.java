@@ -9,7 +9,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * The hand-off from the thread that reads the replication connection to the capture thread: messages in the
  * order they arrived, then, once the reader stops, the failure that stopped it. Bounded by count and by bytes
  * (a single message larger than the byte bound is still taken when the queue is empty), so a capture slower
- * than the server pushes back on the socket as it did when it read the socket itself.
+ * than the server pushes back on the socket as it did when it read the socket itself. A full queue lets the reader
+ * go on once half of it is free, so that a capture slower than the server does not wake the reader per message.
  */
 final class ReceivedMessages {
     private final ReentrantLock lock = new ReentrantLock();
@@ -23,6 +24,8 @@ final class ReceivedMessages {
     private SQLException failure;
     /** Set by the capture when it stops taking: the reader drops what it reads from then on. */
     private boolean closed;
+    /** The reader waits for room: it is woken once half the queue is free, not for every message taken. */
+    private boolean readerWaiting;
 
     ReceivedMessages(int maxCount, long maxBytes) {
         this.maxCount = maxCount;
@@ -39,7 +42,12 @@ final class ReceivedMessages {
         try {
             while (!closed && !messages.isEmpty()
                     && (messages.size() >= maxCount || bytes + message.length > maxBytes)) {
-                notFull.await();
+                readerWaiting = true;
+                try {
+                    notFull.await();
+                } finally {
+                    readerWaiting = false;
+                }
             }
             if (closed) {
                 return false;
@@ -86,7 +94,10 @@ final class ReceivedMessages {
             }
             byte[] m = messages.pollFirst();
             bytes -= m.length;
-            notFull.signal();
+            // Only once half of it is free: a reader woken for every message taken would cost a wake-up each.
+            if (readerWaiting && messages.size() <= maxCount / 2 && bytes <= maxBytes / 2) {
+                notFull.signal();
+            }
             return m;
         } finally {
             lock.unlock();
