@@ -90,7 +90,7 @@ public final class PgOutputDecoder {
 
     /**
      * Decodes the message in {@code message}'s remaining bytes, leaving its position unchanged. A heap
-     * buffer (what pgjdbc's {@code PGReplicationStream.readPending()} returns) is decoded in place, at its
+     * buffer (what the replication stream's {@code poll()} returns) is decoded in place, at its
      * array offset; a direct buffer is copied first.
      */
     public PgOutputMessage decode(ByteBuffer message) {
