@@ -35,34 +35,8 @@ record TableShape(List<String> columns) {
      */
     static InSnapshot beginAndRead(Connection c, DiscoveredTable table, boolean lock, int serverMajorVersion)
             throws SQLException {
-        String sql = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;"
-                + (lock ? " LOCK TABLE ONLY " + table.id().quoted() + " IN ACCESS SHARE MODE;" : "")
-                + " SELECT s.snapshot, a.attname, a.attnum, a.atttypid::bigint, a.atttypmod, a.attgenerated <> ''"
-                + " FROM (SELECT " + (serverMajorVersion >= 13 ? "pg_catalog.pg_current_snapshot()"
-                        : "pg_catalog.txid_current_snapshot()") + "::text) AS s(snapshot)"
-                + " LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped"
-                + " ORDER BY a.attnum";
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setLong(1, table.oid());
-            boolean rows = ps.execute();
-            while (!rows) {
-                if (ps.getUpdateCount() == -1) {
-                    throw new IllegalStateException("The shape query of " + table.id() + " returned no rows");
-                }
-                rows = ps.getMoreResults();
-            }
-            List<String> columns = new ArrayList<>();
-            String snapshot = null;
-            try (ResultSet rs = ps.getResultSet()) {
-                while (rs.next()) {
-                    snapshot = rs.getString(1);
-                    if (rs.getString(2) != null) { // a table without columns has the snapshot's row alone
-                        columns.add(describe(rs.getString(2), rs.getInt(3), rs.getLong(4), rs.getInt(5), rs.getBoolean(6)));
-                    }
-                }
-            }
-            return new InSnapshot(new TableShape(List.copyOf(columns)), ChunkSnapshot.parse(snapshot));
-        }
+        AllInSnapshot all = begin(c, List.of(table), lock, serverMajorVersion);
+        return new InSnapshot(all.of(table), all.snapshot());
     }
 
     /** The shapes of several tables, by oid, and the snapshot of the one transaction they were read in. */
@@ -81,18 +55,26 @@ record TableShape(List<String> columns) {
      */
     static AllInSnapshot beginAndReadAll(Connection c, List<DiscoveredTable> tables, int serverMajorVersion)
             throws SQLException {
-        StringBuilder lock = new StringBuilder();
-        for (DiscoveredTable t : tables) {
-            lock.append(lock.length() == 0 ? " LOCK TABLE ONLY " : ", ").append(t.id().quoted());
+        return begin(c, tables, true, serverMajorVersion);
+    }
+
+    private static AllInSnapshot begin(Connection c, List<DiscoveredTable> tables, boolean lock, int serverMajorVersion)
+            throws SQLException {
+        StringBuilder sql = new StringBuilder("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;");
+        if (lock) {
+            for (int i = 0; i < tables.size(); i++) {
+                sql.append(i == 0 ? " LOCK TABLE ONLY " : ", ").append(tables.get(i).id().quoted());
+            }
+            sql.append(" IN ACCESS SHARE MODE;");
         }
-        String sql = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;" + lock + " IN ACCESS SHARE MODE;"
-                + " SELECT s.snapshot, a.attrelid::bigint, a.attname, a.attnum, a.atttypid::bigint, a.atttypmod,"
+        // attrelid compared as an oid, so that pg_attribute's index serves it (a chunk of a large table runs this).
+        sql.append(" SELECT s.snapshot, a.attrelid::bigint, a.attname, a.attnum, a.atttypid::bigint, a.atttypmod,"
                 + " a.attgenerated <> ''"
                 + " FROM (SELECT " + (serverMajorVersion >= 13 ? "pg_catalog.pg_current_snapshot()"
                         : "pg_catalog.txid_current_snapshot()") + "::text) AS s(snapshot)"
-                + " LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid::bigint = ANY(?) AND a.attnum > 0"
-                + " AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum";
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
+                + " LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = ANY (?::oid[]) AND a.attnum > 0"
+                + " AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum");
+        try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
             ps.setArray(1, c.createArrayOf("int8", tables.stream().map(DiscoveredTable::oid).toArray(Long[]::new)));
             boolean rows = ps.execute();
             while (!rows) {
