@@ -3,6 +3,7 @@ package io.sourcepostgres.capture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sourcepostgres.testing.Await;
 import io.sourcepostgres.testing.CaptureFixture;
 import io.sourcepostgres.testing.ConnectorProcess;
 import io.sourcepostgres.testing.ConnectorRun;
@@ -66,11 +67,15 @@ class TailIT {
                 p.await(m -> m.get("type").asText().equals("TRACE") && m.toString().contains("RUNNING"), TIMEOUT,
                         "TRACE RUNNING");
                 p.closeStdout(); // the orchestrator is gone: nobody reads stdout any more
-                long deadline = System.nanoTime() + TIMEOUT.toNanos();
-                for (int i = 1; p.isAlive() && System.nanoTime() < deadline; i++) {
-                    f.sql("INSERT INTO gone VALUES (" + i + ")"); // output for the run to write
-                    Thread.sleep(200); // a poll of isAlive, inserting meanwhile
-                }
+                // Until the process ends, each check of it first gives the run output to write.
+                int[] next = {1};
+                Await.until("the run to end after its reader went away", TIMEOUT, () -> {
+                    if (!p.isAlive()) {
+                        return true;
+                    }
+                    f.sql("INSERT INTO gone VALUES (" + next[0]++ + ")");
+                    return false;
+                });
                 assertThat(p.isAlive()).as("a tailing run whose stdout is closed must end, not stream into nowhere "
                         + "while holding its slot").isFalse();
                 assertThat(p.finish(TIMEOUT).exitCode()).isNotZero();
