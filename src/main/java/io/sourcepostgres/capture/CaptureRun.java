@@ -144,7 +144,10 @@ public final class CaptureRun {
                 CaptureLoop capture = new CaptureLoop(new CommittedChanges(stream, streamed, relations),
                         new ChangeRecordWriter(out), checkpoints, new TruncateHandler(out, config.truncateHandling(), restarts::restart,
                                 new TruncateTriggers(query)::deletesFirst),
-                        new UnchangedToastValues(query), new UnsentToastValues(query), backfill, recent, out);
+                        new UnchangedToastValues(query), new UnsentToastValues(query, (unreadable, why) -> {
+                            out.log(LogLevel.WARN, why);
+                            restarts.restart(unreadable);
+                        }), backfill, recent, out);
                 loop.set(capture);
                 // Checked whenever the stream is idle between transactions: a SIGTERM stops cleanly, a server
                 // shutdown fails the run (transient) instead of holding the server's shutdown open.

@@ -26,23 +26,25 @@ import java.util.TreeSet;
  *
  * <p>The value can only be read from the table, and the table may already hold a later transaction's
  * version of the row. Reading it blindly would emit images the row never had (one transaction's columns
- * with another's large value) and, per key, an older image after a newer one. So the value is read
- * together with the row version's {@code xmin} and the server's WAL insert position P, in one statement,
- * and judged:
+ * with another's large value) and, per key, an older image after a newer one. So the row's version is read
+ * first: its {@code xmin} and the server's WAL insert position P, in one statement, and judged:
  *
  * <ul>
  *   <li><b>{@code xmin} is the update's transaction</b> (or, for a streamed transaction, one of its
- *       subtransactions): the version read is the one that transaction left, so the value is exact. Only
- *       the transaction's last change of a key can be judged so, which is why updates are held to their
- *       commit and an earlier one is dropped when the same transaction changes the key again.
+ *       subtransactions): the version read is the one that transaction left, so its value — read in the same
+ *       statement — is exact. Only the transaction's last change of a key can be judged so, which is why updates
+ *       are held to their commit and an earlier one is dropped when the same transaction changes the key again.
  *   <li><b>The row is gone</b>: whatever removed it (a delete or key change) committed before the read, so
  *       it is in the stream before P. The update is not emitted (dropping an image keeps the emitted ones a
  *       subsequence of the row's history); that later change follows in the stream.
  *   <li><b>Another {@code xmin}</b>: either a later transaction changed the row (its change is in the stream
  *       before P) or the update ran in a subtransaction (a SAVEPOINT), whose xid a non-streamed transaction
- *       does not reveal. The image is set aside: dropped if a later change to the key arrives before the
- *       stream passes P, emitted when it passes P without one — then nothing changed the row between the
- *       update and the read, so the value is exact.
+ *       does not reveal. The image is set aside with that {@code xmin}, and its value is not read: dropped if a
+ *       later change to the key arrives before the stream passes P — the usual fate of a row updated again and
+ *       again, whose superseded values are then never fetched — and when the stream passes P without one,
+ *       nothing changed the row between the update and the read, so that version is the update's: its value is
+ *       read then, from the row only if its {@code xmin} is still the one found (else a change after P replaced
+ *       it, which follows in the stream, and the image is dropped).
  * </ul>
  *
  * <p>Nothing else waits for these: STATEs and backfill chunks go on. A state carries the images still set
@@ -63,7 +65,26 @@ public final class UnsentToastValues {
         void emit(CapturedTable table, TupleData row, long lsn, String commitTime);
     }
 
-    private record Held(CapturedTable table, String key, TupleData row, long lsn, String commitTime) {}
+    /**
+     * Starts a stream's backfill over, saying why: its images cannot be read because the table no longer has the
+     * columns (or the name) the updates were described with.
+     */
+    public interface Rebackfill {
+        void restart(StreamId stream, String why);
+    }
+
+    /**
+     * An update whose unsent values are still to be read. {@code xmin} is the row version found by the first read
+     * when that version was not the update's own ({@link #UNKNOWN_XMIN} before any read): the values are read only
+     * once the stream passes that read, and only from that same version.
+     */
+    private record Held(CapturedTable table, String key, TupleData row, long lsn, String commitTime, long xmin) {
+        Held(CapturedTable table, String key, TupleData row, long lsn, String commitTime) {
+            this(table, key, row, lsn, commitTime, UNKNOWN_XMIN);
+        }
+    }
+
+    private static final long UNKNOWN_XMIN = -1;
 
     /** An image set aside (or, with {@code held} null, a row found gone) until {@code passAt}. */
     private record Waiting(Held held, long passAt) {}
@@ -79,6 +100,9 @@ public final class UnsentToastValues {
     /** The xids a streamed transaction's changes carried: its own and its subtransactions'. */
     private final Set<Long> streamedXids = new HashSet<>();
     private final Map<String, String> sqlByShape = new HashMap<>();
+    private final Rebackfill rebackfill;
+    /** Shapes (stream and columns) whose values could not be read any more: their stream's backfill started over. */
+    private final Set<String> unreadableShapes = new HashSet<>();
     private long resolved;
     private long setAside;
     private long dropped;
@@ -113,8 +137,8 @@ public final class UnsentToastValues {
     }
 
     /**
-     * Takes back the images a state carried ({@link #pending}), before streaming starts: each row is read again
-     * whole and set aside as at its update's commit. {@code describe} gives a stream's table as the catalog
+     * Takes back the images a state carried ({@link #pending}), before streaming starts: each row's version is
+     * read again and set aside as at its update's commit (its values are read once the stream passes that read). {@code describe} gives a stream's table as the catalog
      * describes it now, or null when the stream is no longer captured (its images are then dropped).
      */
     public void restore(com.fasterxml.jackson.databind.JsonNode images,
@@ -150,10 +174,7 @@ public final class UnsentToastValues {
                     .add(new Held(table, key(table, row), row, item.get("lsn").asLong(), item.get("time").asText()));
         }
         for (Map.Entry<StreamId, List<Held>> e : byStream.entrySet()) {
-            List<Held> all = e.getValue();
-            for (int from = 0; from < all.size(); from += MAX_BATCH) {
-                resolve(tables.get(e.getKey()), all.subList(from, Math.min(all.size(), from + MAX_BATCH)), sink);
-            }
+            resolveAll(tables.get(e.getKey()), e.getValue(), false, sink);
         }
     }
 
@@ -182,8 +203,9 @@ public final class UnsentToastValues {
         }
     }
 
-    public UnsentToastValues(Connection query) {
+    public UnsentToastValues(Connection query, Rebackfill rebackfill) {
         this.query = query;
+        this.rebackfill = rebackfill;
     }
 
     /** Whether the tuple has values that were not sent. */
@@ -252,6 +274,10 @@ public final class UnsentToastValues {
 
     /** Holds an update with unsent values (the row, completed from its old tuple) to its transaction's commit. */
     public void hold(CapturedTable table, TupleData row, long lsn, String commitTime) {
+        if (!unreadableShapes.isEmpty() && unreadableShapes.contains(shapeKey(table))) {
+            dropped++; // its stream's backfill started over after this update: the chunks read the row anew
+            return;
+        }
         String key = key(table, row);
         transaction.computeIfAbsent(table.relationId(), r -> new LinkedHashMap<>())
                 .put(key, new Held(table, key, row.copy(), lsn, commitTime));
@@ -302,22 +328,24 @@ public final class UnsentToastValues {
                 byShape.computeIfAbsent(h.table(), t -> new ArrayList<>()).add(h);
             }
             for (Map.Entry<CapturedTable, List<Held>> e : byShape.entrySet()) {
-                List<Held> all = e.getValue();
-                int batch = MAX_BATCH;
-                for (int from = 0; from < all.size(); from += batch) {
-                    resolve(e.getKey(), all.subList(from, Math.min(all.size(), from + batch)), sink);
-                }
+                resolveAll(e.getKey(), e.getValue(), false, sink);
             }
         }
         transaction.clear();
         streamedXids.clear();
     }
 
-    /** The stream passed {@code position} (between transactions): emits what waited for it. */
+    /**
+     * The stream passed {@code position} (between transactions): emits what waited for it. No change to those rows
+     * came between their update and their first read, so the version that read found is the update's own: its
+     * values are read now, from that version alone ({@code xmin} unchanged). A row changed or removed since is
+     * dropped: that change was after the first read, so it is still to come in the stream.
+     */
     public void passed(long position, Sink sink) {
         if (waitingCount == 0) {
             return;
         }
+        Map<CapturedTable, List<Held>> due = new IdentityHashMap<>();
         for (Iterator<Map<String, Waiting>> rels = waiting.values().iterator(); rels.hasNext(); ) {
             Map<String, Waiting> aside = rels.next();
             for (Iterator<Waiting> it = aside.values().iterator(); it.hasNext(); ) {
@@ -326,14 +354,16 @@ public final class UnsentToastValues {
                     it.remove();
                     waitingCount--;
                     if (w.held() != null) {
-                        Held h = w.held();
-                        sink.emit(h.table(), h.row(), h.lsn(), h.commitTime());
+                        due.computeIfAbsent(w.held().table(), t -> new ArrayList<>()).add(w.held());
                     }
                 }
             }
             if (aside.isEmpty()) {
                 rels.remove();
             }
+        }
+        for (Map.Entry<CapturedTable, List<Held>> e : due.entrySet()) {
+            resolveAll(e.getKey(), e.getValue(), true, sink);
         }
     }
 
@@ -371,7 +401,63 @@ public final class UnsentToastValues {
         return resolved + " exact at commit, " + setAside + " set aside or gone, " + dropped + " superseded";
     }
 
-    private void resolve(CapturedTable table, List<Held> batch, Sink sink) {
+    /** {@link #resolve} in batches of up to {@link #MAX_BATCH} keys, unless the shape's values became unreadable. */
+    private void resolveAll(CapturedTable table, List<Held> all, boolean recheck, Sink sink) {
+        for (int from = 0; from < all.size(); from += MAX_BATCH) {
+            if (unreadableShapes.contains(shapeKey(table))) {
+                dropped += all.size() - from;
+                return;
+            }
+            resolve(table, all.subList(from, Math.min(all.size(), from + MAX_BATCH)), recheck, sink);
+        }
+    }
+
+    /**
+     * The table no longer has a column (or the name) these updates were described with: a column was renamed or
+     * dropped, or the table renamed, after them. Their values cannot be read by name any more, and failing would
+     * fail every run (the backlog replays the same updates). The stream's backfill starts over instead: its chunks,
+     * read after that change, carry every row as it is now, so the images of the stream's updates of that shape
+     * are not needed — nor read — any more.
+     */
+    private void unreadable(CapturedTable table, int count, SQLException e) {
+        unreadableShapes.add(shapeKey(table));
+        dropped += count;
+        for (Iterator<Map<String, Waiting>> rels = waiting.values().iterator(); rels.hasNext(); ) {
+            Map<String, Waiting> aside = rels.next();
+            for (Iterator<Waiting> it = aside.values().iterator(); it.hasNext(); ) {
+                Held h = it.next().held();
+                if (h != null && h.table().id().equals(table.id())) {
+                    it.remove();
+                    waitingCount--;
+                    dropped++;
+                }
+            }
+            if (aside.isEmpty()) {
+                rels.remove();
+            }
+        }
+        rebackfill.restart(table.id(), "The unchanged TOASTed values of " + count + " updated rows of " + table.id()
+                + " cannot be read any more: " + e.getMessage() + " — the table was altered (a column renamed or dropped,"
+                + " or the table renamed) after those updates. The stream's backfill starts over, so that the destination"
+                + " gets every row as it is now; the row images of those updates are not emitted.");
+    }
+
+    private static String shapeKey(CapturedTable table) {
+        return table.id() + "|" + table.shape();
+    }
+
+    /**
+     * Reads the rows of {@code batch} (one table, one shape): each one's {@code xmin}, and its unsent values only
+     * where the version found is the one wanted — the committing transaction's own (a {@link #streamedXids} entry)
+     * or, on a {@code recheck}, the version the first read found. Reading the values of versions a later change
+     * supersedes would be most of the work when rows are updated again and again.
+     *
+     * <p>First read (at commit, or of a resumed state's images): the update's own version is emitted; another
+     * version is set aside by its {@code xmin} until the stream passes this read's position; a row not found is
+     * noted as gone until then. Recheck (the stream passed the first read): the same version is emitted, anything
+     * else dropped.
+     */
+    private void resolve(CapturedTable table, List<Held> batch, boolean recheck, Sink sink) {
         TreeSet<Integer> unsentColumns = new TreeSet<>();
         for (Held h : batch) {
             for (int i = 0; i < h.row().size(); i++) {
@@ -387,14 +473,28 @@ public final class UnsentToastValues {
         Map<String, Long> xmins = new HashMap<>();
         long passAt = 0;
         try (PreparedStatement ps = query.prepareStatement(sql)) {
-            // One text array per key column: one statement for any number of keys, kept prepared.
+            String[] own = new String[recheck ? 0 : streamedXids.size()];
+            if (!recheck) {
+                int i = 0;
+                for (long xid : streamedXids) {
+                    own[i++] = Long.toString(xid);
+                }
+            }
+            ps.setArray(1, query.createArrayOf("text", own));
+            // One text array per key column, and one of the versions wanted: one statement for any number of keys.
             for (int k = 0; k < keys.length; k++) {
                 String[] values = new String[batch.size()];
                 for (int r = 0; r < values.length; r++) {
                     values[r] = batch.get(r).row().text(keys[k]);
                 }
-                ps.setArray(k + 1, query.createArrayOf("text", values));
+                ps.setArray(k + 2, query.createArrayOf("text", values));
             }
+            String[] wanted = new String[batch.size()];
+            for (int r = 0; r < wanted.length; r++) {
+                long xmin = batch.get(r).xmin();
+                wanted[r] = recheck && xmin != UNKNOWN_XMIN ? Long.toString(xmin) : null;
+            }
+            ps.setArray(keys.length + 2, query.createArrayOf("text", wanted));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     passAt = Lsn.parse(rs.getString(1));
@@ -403,34 +503,38 @@ public final class UnsentToastValues {
                     }
                     StringBuilder key = new StringBuilder();
                     for (int k = 0; k < keys.length; k++) {
-                        appendKeyPart(key, rs.getString(3 + k));
+                        appendKeyPart(key, rs.getString(4 + k));
                     }
-                    // The text as the server sent it, UTF-8: no decoding to a String and back.
-                    byte[][] values = new byte[columns.size()][];
-                    for (int m = 0; m < columns.size(); m++) {
-                        values[m] = rs.getBytes(3 + keys.length + m);
-                    }
-                    found.put(key.toString(), values);
                     xmins.put(key.toString(), Long.parseLong(rs.getString(2)));
+                    if (rs.getBoolean(3)) {
+                        // The text as the server sent it, UTF-8: no decoding to a String and back.
+                        byte[][] values = new byte[columns.size()][];
+                        for (int m = 0; m < columns.size(); m++) {
+                            values[m] = rs.getBytes(4 + keys.length + m);
+                        }
+                        found.put(key.toString(), values);
+                    }
                 }
             }
         } catch (SQLException e) {
+            if (io.sourcepostgres.postgres.SqlFailures.causeOf(e) == io.sourcepostgres.postgres.SqlFailures.Cause.OBJECT_CHANGED) {
+                unreadable(table, batch.size(), e);
+                return;
+            }
             throw io.sourcepostgres.postgres.SqlFailures.failure("Reading the unchanged TOASTed values of " + batch.size()
                     + " updated rows of " + table.id(), e);
         }
         for (Held h : batch) {
             byte[][] values = found.get(h.key());
-            if (values == null) {
-                waitFor(h.table(), h.key(), new Waiting(null, passAt));
-                continue;
-            }
-            TupleData row = fill(h.row(), columns, values);
-            Held complete = new Held(h.table(), h.key(), row, h.lsn(), h.commitTime());
-            if (streamedXids.contains(xmins.get(h.key()))) {
+            if (values != null) {
                 resolved++;
-                sink.emit(h.table(), row, h.lsn(), h.commitTime());
+                sink.emit(h.table(), fill(h.row(), columns, values), h.lsn(), h.commitTime());
+            } else if (recheck) {
+                dropped++; // changed or removed after its first read: that change follows in the stream
             } else {
-                waitFor(h.table(), h.key(), new Waiting(complete, passAt));
+                Long xmin = xmins.get(h.key());
+                waitFor(h.table(), h.key(), new Waiting(xmin == null ? null
+                        : new Held(h.table(), h.key(), h.row(), h.lsn(), h.commitTime(), xmin), passAt));
             }
         }
     }
@@ -444,43 +548,44 @@ public final class UnsentToastValues {
     }
 
     /**
-     * One statement reads the rows' values, their {@code xmin} and the WAL insert position. The position is
-     * read after the statement's snapshot was taken, so every transaction the snapshot sees committed before
-     * it. The keys come as one text array per key column (cast to the column's type), joined to the table by
-     * its key; the LEFT JOIN returns the position even when no key is found.
+     * One statement reads the rows' {@code xmin}, their values where the version is the one wanted, and the WAL
+     * insert position. The position is read after the statement's snapshot was taken, so every transaction the
+     * snapshot sees committed before it. Parameters: the committing transaction's xids; one text array per key
+     * column (cast to the column's type); the version wanted per key (or null). The keys are joined to the table
+     * by its key; the LEFT JOIN returns the position even when no key is found. A value not wanted is not read at
+     * all: the CASE leaves its TOAST pointer untouched.
      */
     private static String sql(CapturedTable table, List<Integer> columns) {
         int[] keys = table.keyIndexes();
-        StringBuilder sql = new StringBuilder("SELECT p.lsn::text, r.x::text");
+        StringBuilder sql = new StringBuilder("SELECT p.lsn::text, r.x::text, r.w");
         for (int k = 0; k < keys.length; k++) {
             sql.append(", r.k").append(k);
         }
         for (int m = 0; m < columns.size(); m++) {
-            sql.append(", r.v").append(m);
+            // A value read whole (a resumed image) may be NULL; format() would make that ''.
+            sql.append(", CASE WHEN r.w AND pg_catalog.num_nulls(r.v").append(m).append(") = 0 THEN pg_catalog.format('%s', r.v")
+                    .append(m).append(") END");
         }
         // On a standby (16+ can decode) the snapshot sees what was replayed: its replay position plays P's part.
         sql.append(" FROM (SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()"
-                + " ELSE pg_catalog.pg_current_wal_insert_lsn() END AS lsn) p LEFT JOIN (SELECT t.xmin AS x");
+                + " ELSE pg_catalog.pg_current_wal_insert_lsn() END AS lsn) p LEFT JOIN (SELECT t.xmin AS x,"
+                + " coalesce(t.xmin = u.ux OR t.xmin = ANY (CAST(? AS pg_catalog.text[])::pg_catalog.xid[]), false) AS w");
         for (int k = 0; k < keys.length; k++) {
             // format('%s') is the type's output function: the same text pgoutput sends.
             sql.append(", pg_catalog.format('%s', t.").append(column(table, keys[k])).append(") AS k").append(k);
         }
         for (int m = 0; m < columns.size(); m++) {
-            // A value read whole (a resumed image) may be NULL; format() would make that ''.
-            String c = "t." + column(table, columns.get(m));
-            sql.append(", CASE WHEN pg_catalog.num_nulls(").append(c).append(") = 1 THEN NULL ELSE pg_catalog.format('%s', ")
-                    .append(c).append(") END AS v").append(m);
+            sql.append(", t.").append(column(table, columns.get(m))).append(" AS v").append(m);
         }
         sql.append(" FROM unnest(");
         for (int k = 0; k < keys.length; k++) {
-            sql.append(k > 0 ? ", " : "").append("CAST(? AS pg_catalog.text[])::")
-                    .append(table.columns().get(keys[k]).type().sqlName()).append("[]");
+            sql.append("CAST(? AS pg_catalog.text[])::").append(table.columns().get(keys[k]).type().sqlName()).append("[], ");
         }
-        sql.append(") AS u(");
+        sql.append("CAST(? AS pg_catalog.text[])::pg_catalog.xid[]) AS u(");
         for (int k = 0; k < keys.length; k++) {
-            sql.append(k > 0 ? ", " : "").append('u').append(k);
+            sql.append('u').append(k).append(", ");
         }
-        sql.append(") JOIN ").append(table.id().quoted()).append(" t ON ");
+        sql.append("ux) JOIN ").append(table.id().quoted()).append(" t ON ");
         for (int k = 0; k < keys.length; k++) {
             sql.append(k > 0 ? " AND " : "").append("t.").append(column(table, keys[k])).append(" = u.u").append(k);
         }
