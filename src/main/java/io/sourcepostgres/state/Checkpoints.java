@@ -38,6 +38,8 @@ public final class Checkpoints {
     private boolean emittedOrKnown;
     private String encodedStreamStates; // of the streams as they were when last encoded; null after a change
     private long encodedStateBytes;
+    /** The whole last STATE line as written, images set aside included (they can outweigh the streams). */
+    private long lastStateLineBytes;
     private long recordsSinceState;
     private long bytesAtLastState;
     private java.util.function.Supplier<com.fasterxml.jackson.databind.JsonNode> unsentImages = () -> null;
@@ -190,8 +192,10 @@ public final class Checkpoints {
             encodedStateBytes = MESSAGE_OVERHEAD_BYTES + encodedStreamStates.length();
         }
         // From the parts, not state(): a CaptureState copies the streams' map, and a state may follow every commit.
+        long before = out.bytesWritten();
         out.state(StateCodec.message(position, systemIdentifier, slotName, timeline, unsentImages.get(),
                 encodedStreamStates, recordsSinceState));
+        lastStateLineBytes = out.bytesWritten() - before;
         recordsSinceState = 0;
         positionMoved = false;
         progressMoved = false;
@@ -203,10 +207,12 @@ public final class Checkpoints {
 
     /**
      * What a state weighs, for the policy: the size it grows to once every backfill is done (a backfill that
-     * starts small must not emit a state per chunk), or its last encoded size when that is larger.
+     * starts small must not emit a state per chunk), or its last encoded size when that is larger — the last line
+     * written included, whose images set aside (a backlog of updates to rows with unsent TOASTed values can set
+     * thousands aside) would otherwise make a few streams' state a megabyte per commit.
      */
     private long stateBytes() {
-        return Math.max(finishedStateBytes, encodedStateBytes);
+        return Math.max(Math.max(finishedStateBytes, encodedStateBytes), lastStateLineBytes);
     }
 
     /** For tests: the progress per stream, as held. */

@@ -88,6 +88,28 @@ class CheckpointsTest {
     }
 
     @Test
+    void aFewStreamsStateMadeLargeByImagesSetAsideIsWeighedAsLarge() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        // 3 streams, but 10,000 updates' images set aside (a backlog of rows updated again and again).
+        com.fasterxml.jackson.databind.node.ArrayNode images = Json.MAPPER.createArrayNode();
+        for (int i = 0; i < 10_000; i++) {
+            com.fasterxml.jackson.databind.node.ObjectNode image = images.addObject();
+            image.put("namespace", "public").put("stream", "table_0").put("lsn", 1500 + i).put("time", "2026-12-06T21:30:00Z");
+            image.putArray("key").add(Integer.toString(i));
+        }
+        try (AirbyteOutput out = new AirbyteOutput(bytes, new Secrets())) {
+            Checkpoints c = new Checkpoints(out, state(3), true, Duration.ZERO, () -> 0L);
+            c.carry(() -> images);
+            commits(c, out, 1000, 2000);
+            c.emitFinal();
+        }
+        List<JsonNode> states = states(bytes);
+        assertThat(states).as("the first state shows its weight; the rest wait for the output budget").hasSize(2);
+        assertThat(states.get(1).at("/global/shared_state/unsent_images").size()).isEqualTo(10_000);
+        assertThat(states.get(1).at("/global/shared_state/position").asText()).isEqualTo(io.sourcepostgres.pgoutput.Lsn.format(2999));
+    }
+
+    @Test
     void aLargeStateIsNotEmittedPerChunkOrPerKeepalive() {
         CheckpointPolicy adaptive = new CheckpointPolicy(Duration.ZERO);
         long large = 800_000;
