@@ -116,6 +116,11 @@ public final class CaptureLoop {
         return changesEmitted;
     }
 
+    /** What the run did with updates whose unchanged TOASTed values were not sent; null when there were none. */
+    public String unsentToastSummary() {
+        return toast.summary();
+    }
+
     /**
      * Streams until the position reaches {@code target} (unsigned; pass -1 to stream until {@code stop}
      * says so), then emits a final state.
@@ -188,6 +193,7 @@ public final class CaptureLoop {
             return false;
         }
         if (drainTarget == NOT_DRAINING) {
+            toast.readDeferred(position, exactImages);
             drainTarget = toast.lastPositionWaitedFor();
         }
         return Lsn.compare(position, drainTarget) >= 0;
@@ -245,7 +251,7 @@ public final class CaptureLoop {
             commitLsn = b.finalLsn();
             commitTime = io.sourcepostgres.pgoutput.PgTimestamp.toRfc3339Utc(b.commitTimeMicros());
         } else if (msg instanceof PgOutputMessage.Commit c) {
-            toast.committed(xid, exactImages);
+            toast.committed(xid, c.endLsn(), exactImages);
             inTransaction = false;
             recent.committed(xid);
             commit(c.endLsn());

@@ -86,10 +86,20 @@ public final class UnsentToastValues {
 
     private static final long UNKNOWN_XMIN = -1;
 
-    /** An image set aside (or, with {@code held} null, a row found gone) until {@code passAt}. */
-    private record Waiting(Held held, long passAt) {}
+    /**
+     * An image set aside (or, with {@code held} null, a row found gone) until {@code passAt}. With {@code unreadBy}
+     * set, the image was not read at all yet: its transaction (those xids) committed while the stream replayed a
+     * backlog, and its first read waits for the stream to reach the end of that backlog.
+     */
+    private record Waiting(Held held, long passAt, Set<Long> unreadBy) {
+        Waiting(Held held, long passAt) {
+            this(held, passAt, null);
+        }
+    }
 
     private static final int MAX_BATCH = 1_000;
+    /** Images deferred or set aside beyond this many are read at their commit again: a bound on what is held. */
+    private static final int MAX_WAITING = 100_000;
 
     private final Connection query;
     /** The current transaction's held updates, per relation, by key, in arrival order. */
@@ -97,15 +107,29 @@ public final class UnsentToastValues {
     /** Earlier transactions' images set aside and rows found gone, per relation, by key. */
     private final Map<Integer, Map<String, Waiting>> waiting = new HashMap<>();
     private int waitingCount;
+    /** No waiting entry is due before this position (a lower bound: most stream positions need no look at all). */
+    private long nextDue = NEVER;
+    private static final long NEVER = -1L; // the largest position, unsigned
     /** The xids a streamed transaction's changes carried: its own and its subtransactions'. */
     private final Set<Long> streamedXids = new HashSet<>();
     private final Map<String, String> sqlByShape = new HashMap<>();
     private final Rebackfill rebackfill;
     /** Shapes (stream and columns) whose values could not be read any more: their stream's backfill started over. */
     private final Set<String> unreadableShapes = new HashSet<>();
+    /**
+     * The server's WAL insert position at the last read: a transaction committed before it was already in the WAL
+     * then, so while the stream replays up to it the stream replays a backlog. The first read of such a
+     * transaction's images waits for the stream to reach this position — by then a later update of the same row
+     * (rows updated again and again) has dropped most of them unread — and is done once for all of them.
+     */
+    private long backlogEnd;
     private long resolved;
     private long setAside;
+    private long deferred;
     private long dropped;
+    private long reads;
+    private long rowsRead;
+    private long valuesRead;
 
     /**
      * The images set aside, for the state: a JSON array of {@code {"namespace", "stream", "key": [text, ...],
@@ -174,7 +198,7 @@ public final class UnsentToastValues {
                     .add(new Held(table, key(table, row), row, item.get("lsn").asLong(), item.get("time").asText()));
         }
         for (Map.Entry<StreamId, List<Held>> e : byStream.entrySet()) {
-            resolveAll(tables.get(e.getKey()), e.getValue(), false, sink);
+            resolveAll(tables.get(e.getKey()), e.getValue(), Set.of(), false, sink);
         }
     }
 
@@ -314,21 +338,32 @@ public final class UnsentToastValues {
         }
     }
 
-    /** The transaction {@code xid} committed: resolves its held updates, emitting those found exact. */
-    public void committed(int xid, Sink sink) {
+    /**
+     * The transaction {@code xid} committed at {@code commitEnd}: reads its held updates' rows, emitting the images
+     * found exact — or, when it committed within the backlog the last read saw, defers that read to the backlog's
+     * end ({@link #backlogEnd}).
+     */
+    public void committed(int xid, long commitEnd, Sink sink) {
         if (transaction.isEmpty()) {
             streamedXids.clear();
             return;
         }
         streamedXids.add(Integer.toUnsignedLong(xid));
+        Set<Long> own = Set.copyOf(streamedXids);
+        boolean inBacklog = Lsn.compare(commitEnd, backlogEnd) < 0 && waitingCount < MAX_WAITING;
         // A relation's held updates are grouped by the table as it was described when each arrived.
         for (LinkedHashMap<String, Held> heldOfRelation : transaction.values()) {
             Map<CapturedTable, List<Held>> byShape = new IdentityHashMap<>();
             for (Held h : heldOfRelation.values()) {
-                byShape.computeIfAbsent(h.table(), t -> new ArrayList<>()).add(h);
+                if (inBacklog) {
+                    deferred++;
+                    waitFor(h.table(), h.key(), new Waiting(h, backlogEnd, own));
+                } else {
+                    byShape.computeIfAbsent(h.table(), t -> new ArrayList<>()).add(h);
+                }
             }
             for (Map.Entry<CapturedTable, List<Held>> e : byShape.entrySet()) {
-                resolveAll(e.getKey(), e.getValue(), false, sink);
+                resolveAll(e.getKey(), e.getValue(), own, false, sink);
             }
         }
         transaction.clear();
@@ -336,36 +371,66 @@ public final class UnsentToastValues {
     }
 
     /**
-     * The stream passed {@code position} (between transactions): emits what waited for it. No change to those rows
-     * came between their update and their first read, so the version that read found is the update's own: its
-     * values are read now, from that version alone ({@code xmin} unchanged). A row changed or removed since is
-     * dropped: that change was after the first read, so it is still to come in the stream.
+     * The stream passed {@code position} (between transactions): reads what waited for it. An image deferred
+     * unread gets its first read now (as at its commit). For an image set aside, no change to its row came between
+     * its update and its first read, so the version that read found is the update's own: its values are read now,
+     * from that version alone ({@code xmin} unchanged); a row changed or removed since is dropped, that change
+     * being after the first read, so still to come in the stream.
      */
     public void passed(long position, Sink sink) {
-        if (waitingCount == 0) {
+        readDue(position, false, sink);
+        // A first read just done may set aside at {@code position} itself (a caught-up stream, no WAL since): due now.
+        readDue(position, false, sink);
+    }
+
+    /**
+     * The run drains what waits before it ends ({@code position}: the stream's): the images deferred to the end of a
+     * backlog get their first read now, so that those it sets aside are among what the drain waits for
+     * ({@link #lastPositionWaitedFor}) or, set aside at a position already passed, are read again at once.
+     */
+    public void readDeferred(long position, Sink sink) {
+        readDue(position, true, sink);
+        readDue(position, false, sink);
+    }
+
+    private void readDue(long position, boolean allDeferred, Sink sink) {
+        if (waitingCount == 0 || (!allDeferred && Lsn.compare(position, nextDue) < 0)) {
             return;
         }
-        Map<CapturedTable, List<Held>> due = new IdentityHashMap<>();
+        long stillDue = NEVER;
+        // Grouped by the table's shape and, for first reads, by the transaction whose version is wanted.
+        Map<CapturedTable, Map<Set<Long>, List<Held>>> due = new IdentityHashMap<>();
         for (Iterator<Map<String, Waiting>> rels = waiting.values().iterator(); rels.hasNext(); ) {
             Map<String, Waiting> aside = rels.next();
             for (Iterator<Waiting> it = aside.values().iterator(); it.hasNext(); ) {
                 Waiting w = it.next();
-                if (Lsn.compare(position, w.passAt()) >= 0) {
+                if (Lsn.compare(position, w.passAt()) >= 0 || (allDeferred && w.unreadBy() != null)) {
                     it.remove();
                     waitingCount--;
                     if (w.held() != null) {
-                        due.computeIfAbsent(w.held().table(), t -> new ArrayList<>()).add(w.held());
+                        due.computeIfAbsent(w.held().table(), t -> new IdentityHashMap<>())
+                                .computeIfAbsent(w.unreadBy() == null ? RECHECK : w.unreadBy(), x -> new ArrayList<>())
+                                .add(w.held());
                     }
+                } else if (Lsn.compare(w.passAt(), stillDue) < 0) {
+                    stillDue = w.passAt();
                 }
             }
             if (aside.isEmpty()) {
                 rels.remove();
             }
         }
-        for (Map.Entry<CapturedTable, List<Held>> e : due.entrySet()) {
-            resolveAll(e.getKey(), e.getValue(), true, sink);
+        nextDue = stillDue; // the reads below lower it again for what they set aside
+        for (Map.Entry<CapturedTable, Map<Set<Long>, List<Held>>> e : due.entrySet()) {
+            for (Map.Entry<Set<Long>, List<Held>> group : e.getValue().entrySet()) {
+                boolean recheck = group.getKey() == RECHECK;
+                resolveAll(e.getKey(), group.getValue(), recheck ? Set.of() : group.getKey(), recheck, sink);
+            }
         }
     }
+
+    /** Marks the images set aside after a first read (an identity distinct from any transaction's xids). */
+    private static final Set<Long> RECHECK = new HashSet<>();
 
     /** The relations were truncated: nothing waiting for their rows can be emitted any more. */
     public void truncated(Iterable<Integer> relationIds) {
@@ -396,19 +461,25 @@ public final class UnsentToastValues {
         return waitingCount > 0;
     }
 
-    /** Counts for the run's summary: resolved exact at commit, set aside, dropped as superseded. */
+    /** What this run did with updates whose TOASTed values were not sent, for its log; null when there were none. */
     public String summary() {
-        return resolved + " exact at commit, " + setAside + " set aside or gone, " + dropped + " superseded";
+        if (reads == 0 && deferred == 0 && dropped == 0) {
+            return null;
+        }
+        return "Updates whose unchanged TOASTed values were not sent: " + resolved + " row images emitted exact, "
+                + dropped + " superseded or gone, " + deferred + " deferred to the end of a backlog, " + setAside
+                + " set aside after a read; " + reads + " reads of " + rowsRead + " rows, of which " + valuesRead
+                + " read with their values";
     }
 
     /** {@link #resolve} in batches of up to {@link #MAX_BATCH} keys, unless the shape's values became unreadable. */
-    private void resolveAll(CapturedTable table, List<Held> all, boolean recheck, Sink sink) {
+    private void resolveAll(CapturedTable table, List<Held> all, Set<Long> own, boolean recheck, Sink sink) {
         for (int from = 0; from < all.size(); from += MAX_BATCH) {
             if (unreadableShapes.contains(shapeKey(table))) {
                 dropped += all.size() - from;
                 return;
             }
-            resolve(table, all.subList(from, Math.min(all.size(), from + MAX_BATCH)), recheck, sink);
+            resolve(table, all.subList(from, Math.min(all.size(), from + MAX_BATCH)), own, recheck, sink);
         }
     }
 
@@ -448,7 +519,7 @@ public final class UnsentToastValues {
 
     /**
      * Reads the rows of {@code batch} (one table, one shape): each one's {@code xmin}, and its unsent values only
-     * where the version found is the one wanted — the committing transaction's own (a {@link #streamedXids} entry)
+     * where the version found is the one wanted — the committing transaction's own (one of {@code own})
      * or, on a {@code recheck}, the version the first read found. Reading the values of versions a later change
      * supersedes would be most of the work when rows are updated again and again.
      *
@@ -457,7 +528,7 @@ public final class UnsentToastValues {
      * noted as gone until then. Recheck (the stream passed the first read): the same version is emitted, anything
      * else dropped.
      */
-    private void resolve(CapturedTable table, List<Held> batch, boolean recheck, Sink sink) {
+    private void resolve(CapturedTable table, List<Held> batch, Set<Long> own, boolean recheck, Sink sink) {
         TreeSet<Integer> unsentColumns = new TreeSet<>();
         for (Held h : batch) {
             for (int i = 0; i < h.row().size(); i++) {
@@ -473,14 +544,12 @@ public final class UnsentToastValues {
         Map<String, Long> xmins = new HashMap<>();
         long passAt = 0;
         try (PreparedStatement ps = query.prepareStatement(sql)) {
-            String[] own = new String[recheck ? 0 : streamedXids.size()];
-            if (!recheck) {
-                int i = 0;
-                for (long xid : streamedXids) {
-                    own[i++] = Long.toString(xid);
-                }
+            String[] ownXids = new String[own.size()];
+            int x = 0;
+            for (long xid : own) {
+                ownXids[x++] = Long.toString(xid);
             }
-            ps.setArray(1, query.createArrayOf("text", own));
+            ps.setArray(1, query.createArrayOf("text", ownXids));
             // One text array per key column, and one of the versions wanted: one statement for any number of keys.
             for (int k = 0; k < keys.length; k++) {
                 String[] values = new String[batch.size()];
@@ -495,9 +564,14 @@ public final class UnsentToastValues {
                 wanted[r] = recheck && xmin != UNKNOWN_XMIN ? Long.toString(xmin) : null;
             }
             ps.setArray(keys.length + 2, query.createArrayOf("text", wanted));
+            reads++;
+            rowsRead += batch.size();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     passAt = Lsn.parse(rs.getString(1));
+                    if (Lsn.compare(passAt, backlogEnd) > 0) {
+                        backlogEnd = passAt;
+                    }
                     if (rs.getString(2) == null) {
                         continue; // the LEFT JOIN's lone row when no key was found
                     }
@@ -507,6 +581,7 @@ public final class UnsentToastValues {
                     }
                     xmins.put(key.toString(), Long.parseLong(rs.getString(2)));
                     if (rs.getBoolean(3)) {
+                        valuesRead++;
                         // The text as the server sent it, UTF-8: no decoding to a String and back.
                         byte[][] values = new byte[columns.size()][];
                         for (int m = 0; m < columns.size(); m++) {
@@ -533,6 +608,7 @@ public final class UnsentToastValues {
                 dropped++; // changed or removed after its first read: that change follows in the stream
             } else {
                 Long xmin = xmins.get(h.key());
+                setAside++;
                 waitFor(h.table(), h.key(), new Waiting(xmin == null ? null
                         : new Held(h.table(), h.key(), h.row(), h.lsn(), h.commitTime(), xmin), passAt));
             }
@@ -540,7 +616,9 @@ public final class UnsentToastValues {
     }
 
     private void waitFor(CapturedTable table, String key, Waiting w) {
-        setAside++;
+        if (Lsn.compare(w.passAt(), nextDue) < 0) {
+            nextDue = w.passAt();
+        }
         Waiting before = waiting.computeIfAbsent(table.relationId(), r -> new HashMap<>()).put(key, w);
         if (before == null) {
             waitingCount++;

@@ -145,6 +145,36 @@ class UnsentToastValuesIT {
         }
     }
 
+    /**
+     * A backlog of updates to the same row: the first transaction's read finds the backlog's end, and the rest wait
+     * for the stream to reach it, by when each but the last was superseded — one read for all of them, and the large
+     * value is read only for the image emitted. The last update, in a savepoint, is set aside by that read at a
+     * position the stream has already reached (nothing was written since): it must still come out in this run.
+     */
+    @Test
+    void aBacklogOfUpdatesToOneRowIsReadOnceAtItsEndAndDrainedInTheSameRun(PostgresCluster pg) throws Exception {
+        try (CaptureFixture f = withDocs(pg, 2)) {
+            f.sql("UPDATE docs SET n = 1 WHERE id = 2");
+            for (int i = 0; i < 30; i++) {
+                f.sql("UPDATE docs SET n = n + 1 WHERE id = 1");
+            }
+            updateInsideASavepoint(f, 77);
+            ConnectorRun run = readOn(f);
+            assertEveryImageIsRealAndInOrder(f, run.records());
+            Map<String, JsonNode> applied = AppliedRecords.apply(run.records(), d -> d.get("id").asText());
+            assertThat(applied.get("1").at("/n").asInt()).isEqualTo(77);
+            assertThat(applied.get("1").at("/big").asText()).hasSize(128 * 32);
+            assertThat(applied.get("2").at("/n").asInt()).isEqualTo(1);
+            assertThat(run.states().get(run.states().size() - 1).at("/global/shared_state/unsent_images").isMissingNode())
+                    .as("nothing left waiting for a later run").isTrue();
+            assertThat(recordsAfterLastState(run)).isZero();
+            // Row 2 at its commit; row 1 at the backlog's end, set aside, read again with its value.
+            String summary = run.logs("INFO").stream().filter(m -> m.startsWith("Updates whose unchanged TOASTed values"))
+                    .findFirst().orElseThrow(() -> new AssertionError("no summary of the unsent values: " + run));
+            assertThat(summary).contains("3 reads of 3 rows, of which 2 read with their values");
+        }
+    }
+
     @Test
     void aBacklogOfUpdatesToOneLargeRowStillGetsAStateAfterEveryCommit(PostgresCluster pg) throws Exception {
         try (CaptureFixture f = withDocs(pg, 2)) {
