@@ -64,6 +64,33 @@ class ClassDataSharingIT {
     }
 
     @Test
+    void aFlightRecordingStartedByTheUserLogsNothingOnStdoutAndIsMade() throws IOException {
+        // JFR logs its start-up lines to stdout whatever -Xlog:all says, unless jfr+startup has a level of its own;
+        // and a run that dumps an archive disables JFR (with a warning on stderr).
+        Path recordings = Files.createDirectories(temp.resolve("jfr"));
+        Map<String, String> env = Map.of("SOURCE_POSTGRES_CDS_DIR", temp.resolve("cds").toString(),
+                "SOURCE_POSTGRES_JAVA_OPTS", "-Xmx384m -XX:StartFlightRecording=filename=" + recordings + "/");
+
+        ConnectorRun run = spec(env); // fails on a stdout line that is no Airbyte message
+
+        assertThat(run.stderr()).isEmpty();
+        assertThat(files(recordings)).as("the recording was made").isNotEmpty();
+    }
+
+    @Test
+    void aDebuggerAgentInJavaToolOptionsMeansNoDump() {
+        // Java 17 refuses to start when asked to dump with a native JVMTI agent loaded (quiet=y: jdwp itself
+        // announces its port on stdout).
+        Map<String, String> env = Map.of("SOURCE_POSTGRES_CDS_DIR", temp.resolve("cds").toString(),
+                "JAVA_TOOL_OPTIONS", "-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,quiet=y,address=127.0.0.1:0");
+
+        ConnectorRun run = Connector.launch(env, 120, "spec");
+
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        assertThat(temp.resolve("cds")).doesNotExist();
+    }
+
+    @Test
     void aDamagedArchiveMeansANormalStart() throws IOException {
         Path cache = temp.resolve("cds");
         Map<String, String> env = Map.of("SOURCE_POSTGRES_CDS_DIR", cache.toString());
