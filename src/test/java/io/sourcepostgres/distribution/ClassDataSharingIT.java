@@ -133,6 +133,29 @@ class ClassDataSharingIT {
     }
 
     @Test
+    void aDumpWhosePidWentToAnotherProgramIsStillUsed() throws Exception {
+        Path cache = temp.resolve("cds");
+        Map<String, String> env = Map.of("SOURCE_POSTGRES_CDS_DIR", cache.toString(),
+                "SOURCE_POSTGRES_JAVA_OPTS", CLASS_LOAD_LOG);
+        spec(env);
+        Path lock = files(cache).stream().filter(p -> p.toString().endsWith(".lock")).findFirst().orElseThrow();
+        String dumper = Files.readString(lock).trim();
+        Path dump = cache.resolve(lock.getFileName().toString().replace(".lock", "." + dumper + ".tmp"));
+        assertThat(dump).as("the first run dumped").isRegularFile();
+
+        // The dumping JVM has exited; its pid now belongs to a program that lives on.
+        Process other = new ProcessBuilder("sleep", "600").start();
+        try {
+            Files.writeString(lock, other.pid() + "\n");
+            Files.move(dump, cache.resolve(dump.getFileName().toString().replace(dumper, Long.toString(other.pid()))));
+
+            assertThat(spec(env).stderr()).as("the dump became the archive").contains(FROM_ARCHIVE);
+        } finally {
+            other.destroyForcibly();
+        }
+    }
+
+    @Test
     void sourcePostgresCds0TurnsItOff() throws IOException {
         Path cache = temp.resolve("cds");
         Map<String, String> env = Map.of("SOURCE_POSTGRES_CDS_DIR", cache.toString(), "SOURCE_POSTGRES_CDS", "0",
