@@ -380,6 +380,12 @@ public final class ConnectorProcess implements AutoCloseable {
                     pb.environment().clear();
                 }
                 pb.environment().putAll(env);
+                if (!onlyEnvironment) {
+                    // The launcher's class-data-sharing archives of the build's jar belong with the build, not in
+                    // the developer's ~/.cache ('mvn clean' removes them).
+                    pb.environment().putIfAbsent("SOURCE_POSTGRES_CDS_DIR",
+                            PostgresCluster.projectDir().resolve("target/cds").toString());
+                }
                 Process p = pb.start();
                 p.getOutputStream().close();
                 return new ConnectorProcess(p, err, lineSink, validateRecords);
