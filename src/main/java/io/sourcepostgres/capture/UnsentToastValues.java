@@ -6,8 +6,6 @@ import io.sourcepostgres.airbyte.StreamId;
 import io.sourcepostgres.pgoutput.Lsn;
 import io.sourcepostgres.pgoutput.TupleData;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -84,7 +82,7 @@ public final class UnsentToastValues {
         }
     }
 
-    private static final long UNKNOWN_XMIN = -1;
+    private static final long UNKNOWN_XMIN = RowVersionReads.ANY;
 
     /**
      * An image set aside (or, with {@code held} null, a row found gone) until {@code passAt}. With {@code unreadBy}
@@ -101,7 +99,7 @@ public final class UnsentToastValues {
     /** Images deferred or set aside beyond this many are read at their commit again: a bound on what is held. */
     private static final int MAX_WAITING = 100_000;
 
-    private final Connection query;
+    private final RowVersionReads reads;
     /** The current transaction's held updates, per relation, by key, in arrival order. */
     private final Map<Integer, LinkedHashMap<String, Held>> transaction = new HashMap<>();
     /** Earlier transactions' images set aside and rows found gone, per relation, by key. */
@@ -112,7 +110,6 @@ public final class UnsentToastValues {
     private static final long NEVER = -1L; // the largest position, unsigned
     /** The xids a streamed transaction's changes carried: its own and its subtransactions'. */
     private final Set<Long> streamedXids = new HashSet<>();
-    private final Map<String, String> sqlByShape = new HashMap<>();
     private final Rebackfill rebackfill;
     /** Shapes (stream and columns) whose values could not be read any more: their stream's backfill started over. */
     private final Set<String> unreadableShapes = new HashSet<>();
@@ -127,9 +124,6 @@ public final class UnsentToastValues {
     private long setAside;
     private long deferred;
     private long dropped;
-    private long reads;
-    private long rowsRead;
-    private long valuesRead;
 
     /**
      * The images set aside, for the state: a JSON array of {@code {"namespace", "stream", "key": [text, ...],
@@ -195,7 +189,7 @@ public final class UnsentToastValues {
             }
             TupleData row = TupleData.of(kinds, values);
             byStream.computeIfAbsent(id, s -> new ArrayList<>())
-                    .add(new Held(table, key(table, row), row, item.get("lsn").asLong(), item.get("time").asText()));
+                    .add(new Held(table, RowVersionReads.key(table, row), row, item.get("lsn").asLong(), item.get("time").asText()));
         }
         for (Map.Entry<StreamId, List<Held>> e : byStream.entrySet()) {
             resolveAll(tables.get(e.getKey()), e.getValue(), Set.of(), false, sink);
@@ -228,7 +222,7 @@ public final class UnsentToastValues {
     }
 
     public UnsentToastValues(Connection query, Rebackfill rebackfill) {
-        this.query = query;
+        this.reads = new RowVersionReads(query);
         this.rebackfill = rebackfill;
     }
 
@@ -302,7 +296,7 @@ public final class UnsentToastValues {
             dropped++; // its stream's backfill started over after this update: the chunks read the row anew
             return;
         }
-        String key = key(table, row);
+        String key = RowVersionReads.key(table, row);
         transaction.computeIfAbsent(table.relationId(), r -> new LinkedHashMap<>())
                 .put(key, new Held(table, key, row.copy(), lsn, commitTime));
     }
@@ -318,7 +312,7 @@ public final class UnsentToastValues {
         if (held == null && aside == null) {
             return;
         }
-        String key = key(table, tuple);
+        String key = RowVersionReads.key(table, tuple);
         if (held != null && held.remove(key) != null) {
             dropped++;
         }
@@ -421,13 +415,25 @@ public final class UnsentToastValues {
             }
         }
         nextDue = stillDue; // the reads below lower it again for what they set aside
+        if (due.isEmpty()) {
+            return;
+        }
+        // Emitted in the order of their updates, whatever the grouping: as they would have come one by one.
+        List<Emitted> images = new ArrayList<>();
+        Sink collect = (table, row, lsn, commitTime) -> images.add(new Emitted(table, row, lsn, commitTime));
         for (Map.Entry<CapturedTable, Map<Set<Long>, List<Held>>> e : due.entrySet()) {
             for (Map.Entry<Set<Long>, List<Held>> group : e.getValue().entrySet()) {
                 boolean recheck = group.getKey() == RECHECK;
-                resolveAll(e.getKey(), group.getValue(), recheck ? Set.of() : group.getKey(), recheck, sink);
+                resolveAll(e.getKey(), group.getValue(), recheck ? Set.of() : group.getKey(), recheck, collect);
             }
         }
+        images.sort((a, b) -> Lsn.compare(a.lsn(), b.lsn()));
+        for (Emitted i : images) {
+            sink.emit(i.table(), i.row(), i.lsn(), i.commitTime());
+        }
     }
+
+    private record Emitted(CapturedTable table, TupleData row, long lsn, String commitTime) {}
 
     /** Marks the images set aside after a first read (an identity distinct from any transaction's xids). */
     private static final Set<Long> RECHECK = new HashSet<>();
@@ -463,13 +469,13 @@ public final class UnsentToastValues {
 
     /** What this run did with updates whose TOASTed values were not sent, for its log; null when there were none. */
     public String summary() {
-        if (reads == 0 && deferred == 0 && dropped == 0) {
+        if (reads.statements() == 0 && deferred == 0 && dropped == 0) {
             return null;
         }
         return "Updates whose unchanged TOASTed values were not sent: " + resolved + " row images emitted exact, "
                 + dropped + " superseded or gone, " + deferred + " deferred to the end of a backlog, " + setAside
-                + " set aside after a read; " + reads + " reads of " + rowsRead + " rows, of which " + valuesRead
-                + " read with their values";
+                + " set aside after a read; " + reads.statements() + " reads of " + reads.rows() + " rows, of which "
+                + reads.rowsWithValues() + " read with their values";
     }
 
     /** {@link #resolve} in batches of up to {@link #MAX_BATCH} keys, unless the shape's values became unreadable. */
@@ -538,59 +544,15 @@ public final class UnsentToastValues {
             }
         }
         List<Integer> columns = List.copyOf(unsentColumns);
-        int[] keys = table.keyIndexes();
-        String sql = sqlByShape.computeIfAbsent(table.id() + "|" + columns + "|" + table.shape(), s -> sql(table, columns));
-        Map<String, byte[][]> found = new HashMap<>();
-        Map<String, Long> xmins = new HashMap<>();
-        long passAt = 0;
-        try (PreparedStatement ps = query.prepareStatement(sql)) {
-            String[] ownXids = new String[own.size()];
-            int x = 0;
-            for (long xid : own) {
-                ownXids[x++] = Long.toString(xid);
-            }
-            ps.setArray(1, query.createArrayOf("text", ownXids));
-            // One text array per key column, and one of the versions wanted: one statement for any number of keys.
-            for (int k = 0; k < keys.length; k++) {
-                String[] values = new String[batch.size()];
-                for (int r = 0; r < values.length; r++) {
-                    values[r] = batch.get(r).row().text(keys[k]);
-                }
-                ps.setArray(k + 2, query.createArrayOf("text", values));
-            }
-            String[] wanted = new String[batch.size()];
-            for (int r = 0; r < wanted.length; r++) {
-                long xmin = batch.get(r).xmin();
-                wanted[r] = recheck && xmin != UNKNOWN_XMIN ? Long.toString(xmin) : null;
-            }
-            ps.setArray(keys.length + 2, query.createArrayOf("text", wanted));
-            reads++;
-            rowsRead += batch.size();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    passAt = Lsn.parse(rs.getString(1));
-                    if (Lsn.compare(passAt, backlogEnd) > 0) {
-                        backlogEnd = passAt;
-                    }
-                    if (rs.getString(2) == null) {
-                        continue; // the LEFT JOIN's lone row when no key was found
-                    }
-                    StringBuilder key = new StringBuilder();
-                    for (int k = 0; k < keys.length; k++) {
-                        appendKeyPart(key, rs.getString(4 + k));
-                    }
-                    xmins.put(key.toString(), Long.parseLong(rs.getString(2)));
-                    if (rs.getBoolean(3)) {
-                        valuesRead++;
-                        // The text as the server sent it, UTF-8: no decoding to a String and back.
-                        byte[][] values = new byte[columns.size()][];
-                        for (int m = 0; m < columns.size(); m++) {
-                            values[m] = rs.getBytes(4 + keys.length + m);
-                        }
-                        found.put(key.toString(), values);
-                    }
-                }
-            }
+        List<TupleData> rows = new ArrayList<>(batch.size());
+        long[] wanted = new long[batch.size()];
+        for (int r = 0; r < wanted.length; r++) {
+            rows.add(batch.get(r).row());
+            wanted[r] = recheck ? batch.get(r).xmin() : RowVersionReads.ANY;
+        }
+        RowVersionReads.Found read;
+        try {
+            read = reads.read(table, columns, rows, wanted, own);
         } catch (SQLException e) {
             if (io.sourcepostgres.postgres.SqlFailures.causeOf(e) == io.sourcepostgres.postgres.SqlFailures.Cause.OBJECT_CHANGED) {
                 unreadable(table, batch.size(), e);
@@ -599,6 +561,12 @@ public final class UnsentToastValues {
             throw io.sourcepostgres.postgres.SqlFailures.failure("Reading the unchanged TOASTed values of " + batch.size()
                     + " updated rows of " + table.id(), e);
         }
+        long passAt = read.position();
+        if (Lsn.compare(passAt, backlogEnd) > 0) {
+            backlogEnd = passAt;
+        }
+        Map<String, byte[][]> found = read.values();
+        Map<String, Long> xmins = read.xmins();
         for (Held h : batch) {
             byte[][] values = found.get(h.key());
             if (values != null) {
@@ -622,72 +590,6 @@ public final class UnsentToastValues {
         Waiting before = waiting.computeIfAbsent(table.relationId(), r -> new HashMap<>()).put(key, w);
         if (before == null) {
             waitingCount++;
-        }
-    }
-
-    /**
-     * One statement reads the rows' {@code xmin}, their values where the version is the one wanted, and the WAL
-     * insert position. The position is read after the statement's snapshot was taken, so every transaction the
-     * snapshot sees committed before it. Parameters: the committing transaction's xids; one text array per key
-     * column (cast to the column's type); the version wanted per key (or null). The keys are joined to the table
-     * by its key; the LEFT JOIN returns the position even when no key is found. A value not wanted is not read at
-     * all: the CASE leaves its TOAST pointer untouched.
-     */
-    private static String sql(CapturedTable table, List<Integer> columns) {
-        int[] keys = table.keyIndexes();
-        StringBuilder sql = new StringBuilder("SELECT p.lsn::text, r.x::text, r.w");
-        for (int k = 0; k < keys.length; k++) {
-            sql.append(", r.k").append(k);
-        }
-        for (int m = 0; m < columns.size(); m++) {
-            // A value read whole (a resumed image) may be NULL; format() would make that ''.
-            sql.append(", CASE WHEN r.w AND pg_catalog.num_nulls(r.v").append(m).append(") = 0 THEN pg_catalog.format('%s', r.v")
-                    .append(m).append(") END");
-        }
-        // On a standby (16+ can decode) the snapshot sees what was replayed: its replay position plays P's part.
-        sql.append(" FROM (SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()"
-                + " ELSE pg_catalog.pg_current_wal_insert_lsn() END AS lsn) p LEFT JOIN (SELECT t.xmin AS x,"
-                + " coalesce(t.xmin = u.ux OR t.xmin = ANY (CAST(? AS pg_catalog.text[])::pg_catalog.xid[]), false) AS w");
-        for (int k = 0; k < keys.length; k++) {
-            // format('%s') is the type's output function: the same text pgoutput sends.
-            sql.append(", pg_catalog.format('%s', t.").append(column(table, keys[k])).append(") AS k").append(k);
-        }
-        for (int m = 0; m < columns.size(); m++) {
-            sql.append(", t.").append(column(table, columns.get(m))).append(" AS v").append(m);
-        }
-        sql.append(" FROM unnest(");
-        for (int k = 0; k < keys.length; k++) {
-            sql.append("CAST(? AS pg_catalog.text[])::").append(table.columns().get(keys[k]).type().sqlName()).append("[], ");
-        }
-        sql.append("CAST(? AS pg_catalog.text[])::pg_catalog.xid[]) AS u(");
-        for (int k = 0; k < keys.length; k++) {
-            sql.append('u').append(k).append(", ");
-        }
-        sql.append("ux) JOIN ").append(table.id().quoted()).append(" t ON ");
-        for (int k = 0; k < keys.length; k++) {
-            sql.append(k > 0 ? " AND " : "").append("t.").append(column(table, keys[k])).append(" = u.u").append(k);
-        }
-        return sql.append(") r ON true").toString();
-    }
-
-    private static String column(CapturedTable table, int index) {
-        return StreamId.quoteIdentifier(table.columns().get(index).name());
-    }
-
-    private static String key(CapturedTable table, TupleData tuple) {
-        StringBuilder key = new StringBuilder();
-        for (int k : table.keyIndexes()) {
-            appendKeyPart(key, k < tuple.size() ? tuple.text(k) : null);
-        }
-        return key.toString();
-    }
-
-    private static void appendKeyPart(StringBuilder key, String part) {
-        // Length-prefixed, so that no two different keys make the same string.
-        if (part == null) {
-            key.append("-;");
-        } else {
-            key.append(part.length()).append(':').append(part);
         }
     }
 
