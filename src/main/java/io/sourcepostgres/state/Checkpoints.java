@@ -146,18 +146,26 @@ public final class Checkpoints {
         emitIfDue();
     }
 
-    /** After a backfill chunk's rows were emitted (at a transaction boundary): emits a state if one is due. */
+    /**
+     * After a backfill chunk's rows were emitted (at a transaction boundary): emits a state if one is due. Here the
+     * state is weighed by its streams alone: a backfill has a bounded number of chunks, so a few streams' state
+     * follows each one as the seed's did, however many images set aside it carries meanwhile.
+     */
     public void backfillProgressed() {
-        emitIfDue();
+        emitIfDue(streamsBytes());
     }
 
     /** At a transaction boundary: emits a state if something moved and the policy says one is due. */
     public void emitIfDue() {
+        emitIfDue(stateBytes());
+    }
+
+    private void emitIfDue(long weight) {
         if (!positionMoved && !progressMoved) {
             return;
         }
         long now = clock.getAsLong();
-        if (policy.due(stateBytes(), out.bytesWritten() - bytesAtLastState, recordsSinceState > 0 || progressMoved,
+        if (policy.due(weight, out.bytesWritten() - bytesAtLastState, recordsSinceState > 0 || progressMoved,
                 now - lastEmitNanos)) {
             emit();
         }
@@ -212,7 +220,12 @@ public final class Checkpoints {
      * thousands aside) would otherwise make a few streams' state a megabyte per commit.
      */
     private long stateBytes() {
-        return Math.max(Math.max(finishedStateBytes, encodedStateBytes), lastStateLineBytes);
+        return Math.max(streamsBytes(), lastStateLineBytes);
+    }
+
+    /** What the streams' part of a state weighs: the size it grows to once every backfill is done, or more. */
+    private long streamsBytes() {
+        return Math.max(finishedStateBytes, encodedStateBytes);
     }
 
     /** For tests: the progress per stream, as held. */
