@@ -392,8 +392,7 @@ public final class UnsentToastValues {
             return;
         }
         long stillDue = NEVER;
-        // Grouped by the table's shape and, for first reads, by the transaction whose version is wanted.
-        Map<CapturedTable, Map<Set<Long>, List<Held>>> due = new IdentityHashMap<>();
+        List<Waiting> due = new ArrayList<>();
         for (Iterator<Map<String, Waiting>> rels = waiting.values().iterator(); rels.hasNext(); ) {
             Map<String, Waiting> aside = rels.next();
             for (Iterator<Waiting> it = aside.values().iterator(); it.hasNext(); ) {
@@ -402,9 +401,7 @@ public final class UnsentToastValues {
                     it.remove();
                     waitingCount--;
                     if (w.held() != null) {
-                        due.computeIfAbsent(w.held().table(), t -> new IdentityHashMap<>())
-                                .computeIfAbsent(w.unreadBy() == null ? RECHECK : w.unreadBy(), x -> new ArrayList<>())
-                                .add(w.held());
+                        due.add(w);
                     }
                 } else if (Lsn.compare(w.passAt(), stillDue) < 0) {
                     stillDue = w.passAt();
@@ -415,28 +412,26 @@ public final class UnsentToastValues {
             }
         }
         nextDue = stillDue; // the reads below lower it again for what they set aside
-        if (due.isEmpty()) {
-            return;
-        }
-        // Emitted in the order of their updates, whatever the grouping: as they would have come one by one.
-        List<Emitted> images = new ArrayList<>();
-        Sink collect = (table, row, lsn, commitTime) -> images.add(new Emitted(table, row, lsn, commitTime));
-        for (Map.Entry<CapturedTable, Map<Set<Long>, List<Held>>> e : due.entrySet()) {
-            for (Map.Entry<Set<Long>, List<Held>> group : e.getValue().entrySet()) {
-                boolean recheck = group.getKey() == RECHECK;
-                resolveAll(e.getKey(), group.getValue(), recheck ? Set.of() : group.getKey(), recheck, collect);
+        // In the order of their updates, as they would have come one by one: consecutive images of one table shape
+        // and one kind of read (the first, for one transaction, or a recheck) go in one statement, which emits them
+        // in that order before the next is read — memory holds one batch, not a backlog.
+        due.sort((x, y) -> Lsn.compare(x.held().lsn(), y.held().lsn()));
+        for (int from = 0; from < due.size(); ) {
+            Waiting first = due.get(from);
+            int to = from + 1;
+            while (to < due.size() && to - from < MAX_BATCH && due.get(to).held().table() == first.held().table()
+                    && due.get(to).unreadBy() == first.unreadBy()) {
+                to++;
             }
-        }
-        images.sort((a, b) -> Lsn.compare(a.lsn(), b.lsn()));
-        for (Emitted i : images) {
-            sink.emit(i.table(), i.row(), i.lsn(), i.commitTime());
+            List<Held> batch = new ArrayList<>(to - from);
+            for (int i = from; i < to; i++) {
+                batch.add(due.get(i).held());
+            }
+            boolean recheck = first.unreadBy() == null;
+            resolveAll(first.held().table(), batch, recheck ? Set.of() : first.unreadBy(), recheck, sink);
+            from = to;
         }
     }
-
-    private record Emitted(CapturedTable table, TupleData row, long lsn, String commitTime) {}
-
-    /** Marks the images set aside after a first read (an identity distinct from any transaction's xids). */
-    private static final Set<Long> RECHECK = new HashSet<>();
 
     /** The relations were truncated: nothing waiting for their rows can be emitted any more. */
     public void truncated(Iterable<Integer> relationIds) {

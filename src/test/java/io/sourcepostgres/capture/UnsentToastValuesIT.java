@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sourcepostgres.testing.AppliedRecords;
 import io.sourcepostgres.testing.CaptureFixture;
+import io.sourcepostgres.testing.Connector;
 import io.sourcepostgres.testing.ConnectorRun;
 import io.sourcepostgres.testing.PostgresCluster;
 import io.sourcepostgres.testing.PostgresExtension;
@@ -172,6 +173,30 @@ class UnsentToastValuesIT {
             String summary = run.logs("INFO").stream().filter(m -> m.startsWith("Updates whose unchanged TOASTed values"))
                     .findFirst().orElseThrow(() -> new AssertionError("no summary of the unsent values: " + run));
             assertThat(summary).contains("3 reads of 3 rows, of which 2 read with their values");
+        }
+    }
+
+    /**
+     * A backlog whose deferred images hold far more large values than the heap: 30,000 rows of 4 KB, each updated
+     * once in 1000-row transactions, read through the real launcher in a 64 MB heap. The values come a batch at a
+     * time, each batch emitted before the next is read (once, all the backlog's images were read before any was
+     * emitted: 120 MB of values).
+     */
+    @Test
+    void aBacklogOfLargeRowsIsEmittedABatchAtATimeInASmallHeap(PostgresCluster pg) throws Exception {
+        int rows = 30_000;
+        try (CaptureFixture f = withDocs(pg, rows)) {
+            f.sql("DROP TRIGGER docs_audit ON docs"); // the audit copy of 30,000 large rows is not needed here
+            for (int t = 0; t < rows / 1000; t++) {
+                f.sql("UPDATE docs SET n = 1 WHERE id BETWEEN " + (t * 1000 + 1) + " AND " + (t * 1000 + 1000));
+            }
+            ConnectorRun run = Connector.launch(Map.of("SOURCE_POSTGRES_JAVA_OPTS",
+                    "-Xms64m -Xmx64m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError"), 600, f.args());
+            assertThat(run.exitCode()).as(run.toString().substring(0, Math.min(2000, run.toString().length()))).isZero();
+            assertThat(run.records()).hasSize(rows).allSatisfy(r -> {
+                assertThat(r.at("/data/n").asInt()).isEqualTo(1);
+                assertThat(r.at("/data/big").asText()).hasSize(128 * 32);
+            });
         }
     }
 
