@@ -168,6 +168,7 @@ class PartitionChangesIT {
             }
             f.config().put("tail", true);
             List<String> detached;
+            List<String> beforeDetach;
             try (ConnectorProcess p = o.start()) {
                 p.await(m -> active(m), RUN, "a STATE with the backfill complete");
                 try (WriterThreads w = writers(pg, f.database)) {
@@ -183,6 +184,7 @@ class PartitionChangesIT {
                         f.sql("INSERT INTO public.m VALUES (888888, 'x', 'marker')");
                         p.await(m -> m.at("/record/data/id").asInt() == 888888, RUN, "the marker in m_x");
                     }
+                    beforeDetach = Destination.rows(pg, f.database, "public.m_x");
                     f.sql("ALTER TABLE public.m DETACH PARTITION public.m_x" + (pg.majorVersion() >= 14 ? " CONCURRENTLY" : ""));
                     detached = Destination.rows(pg, f.database, "public.m_x");
                     if (!viaRoot || pg.majorVersion() >= 15) {
@@ -209,7 +211,17 @@ class PartitionChangesIT {
             List<String> expected = new ArrayList<>(Destination.rows(pg, f.database, "public.m"));
             expected.addAll(detached);
             expected.sort(null);
-            assertSameRows(o.destinationRows("public.m"), expected);
+            List<String> actual = o.destinationRows("public.m");
+            // A row the writers put into m_x while the detach ran (its statement's snapshot older than the detach's
+            // first phase, so it was still routed there) may be written after that phase: then no query of the root
+            // sees it, and PostgreSQL does not publish it at all through a publication via the root (verified on 15
+            // with pg_logical_slot_peek_binary_changes). Such a row is the destination's or not; every other is exact.
+            List<String> racing = new ArrayList<>(detached);
+            racing.removeAll(beforeDetach);
+            List<String> lacking = new ArrayList<>(expected);
+            lacking.removeAll(actual);
+            expected.removeIf(r -> racing.contains(r) && lacking.contains(r));
+            assertSameRows(actual, expected);
         }
     }
 
