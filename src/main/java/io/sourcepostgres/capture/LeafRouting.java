@@ -17,7 +17,9 @@ import java.util.function.LongSupplier;
  * <ul>
  *   <li>still a partition of the root in the catalog now: the root's;
  *   <li>with {@code publish_via_partition_root} and the root published, an attached partition's changes arrive under
- *       the root's relation, never its own: a Relation message of the partition itself is always from after it left;
+ *       the root's relation, never its own (pgoutput still describes the partition itself beside the root with its
+ *       first change in a session, which the catalog check above places); a partition's own relation that is no
+ *       longer attached is from after it left;
  *   <li>otherwise (PostgreSQL 12, or a publication without that option) the changes come per partition, and only the
  *       position tells: one written before the last check that still found the partition attached
  *       ({@link PartitionChanges#attachedAt}) is the root's, a later one is taken as the detached table's. A change
