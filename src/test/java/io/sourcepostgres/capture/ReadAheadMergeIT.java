@@ -25,7 +25,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(PostgresExtension.class)
 class ReadAheadMergeIT {
-    private static final int ROWS = 4000;
+    private static final int ROWS = 10_000;
 
     @Test
     void changesRacingReadsAheadAreMergedWhetherLoggedOrReadAgain(PostgresCluster pg) throws Exception {
@@ -36,11 +36,12 @@ class ReadAheadMergeIT {
             f.config().put("backfill_chunk_size", 100);
             f.config().put("log_level", "DEBUG");
             AtomicBoolean stop = new AtomicBoolean();
+            java.util.concurrent.atomic.AtomicInteger rounds = new java.util.concurrent.atomic.AtomicInteger();
             Thread writer = new Thread(() -> {
                 int round = 0;
                 while (!stop.get()) {
-                    round++;
-                    if (round % 10 == 0) {
+                    round = rounds.incrementAndGet();
+                    if (round % 3 == 0) {
                         // 250 rows in one transaction, over the whole key range: more than the log of a
                         // 100-row chunk holds.
                         f.sql("UPDATE racy SET v = v + 1 WHERE id % 16 = " + (round % 16));
@@ -61,6 +62,10 @@ class ReadAheadMergeIT {
             writer.start();
             ConnectorRun first;
             try {
+                // The writers under way (a large update among them) before the backfill's 100 reads start: each read
+                // then races updates of 250 rows, which overflow its log, as well as small ones, which it logs.
+                io.sourcepostgres.testing.Await.until("the writers under way", java.time.Duration.ofMinutes(1),
+                        () -> rounds.get() > 3);
                 first = f.read();
             } finally {
                 stop.set(true);
