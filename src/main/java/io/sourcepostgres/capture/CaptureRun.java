@@ -173,8 +173,9 @@ public final class CaptureRun {
                 });
                 out.log(LogLevel.INFO, "Caught up at " + Lsn.format(checkpoints.position()) + ": "
                         + capture.changesEmitted() + " changes and " + backfill.rowsEmitted() + " backfilled rows emitted");
-                if (capture.unsentToastSummary() != null) {
-                    out.log(LogLevel.INFO, capture.unsentToastSummary());
+                String unsentToast = capture.unsentToastSummary();
+                if (unsentToast != null) {
+                    out.log(LogLevel.INFO, unsentToast);
                 }
             } finally {
                 deleteQuietly(spillDir);

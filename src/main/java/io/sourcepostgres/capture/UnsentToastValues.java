@@ -201,6 +201,12 @@ public final class UnsentToastValues {
      * dropped, the chunk's row (read after that update committed) being at least as new.
      */
     public void beforeChunkRows(StreamId stream, io.sourcepostgres.backfill.Chunk chunk) {
+        dropWaiting(h -> h.table().id().equals(stream)
+                && chunk.row(io.sourcepostgres.backfill.RowKey.of(h.row(), h.table().keyIndexes())).isPresent());
+    }
+
+    /** Drops the images waiting (set aside or deferred) that {@code superseded} says something newer replaces. */
+    private void dropWaiting(java.util.function.Predicate<Held> superseded) {
         if (waitingCount == 0) {
             return;
         }
@@ -208,8 +214,7 @@ public final class UnsentToastValues {
             Map<String, Waiting> aside = rels.next();
             for (Iterator<Waiting> it = aside.values().iterator(); it.hasNext(); ) {
                 Held h = it.next().held();
-                if (h != null && h.table().id().equals(stream)
-                        && chunk.row(io.sourcepostgres.backfill.RowKey.of(h.row(), h.table().keyIndexes())).isPresent()) {
+                if (h != null && superseded.test(h)) {
                     it.remove();
                     waitingCount--;
                     dropped++;
@@ -494,20 +499,7 @@ public final class UnsentToastValues {
     private void unreadable(CapturedTable table, int count, SQLException e) {
         unreadableShapes.add(shapeKey(table));
         dropped += count;
-        for (Iterator<Map<String, Waiting>> rels = waiting.values().iterator(); rels.hasNext(); ) {
-            Map<String, Waiting> aside = rels.next();
-            for (Iterator<Waiting> it = aside.values().iterator(); it.hasNext(); ) {
-                Held h = it.next().held();
-                if (h != null && h.table().id().equals(table.id())) {
-                    it.remove();
-                    waitingCount--;
-                    dropped++;
-                }
-            }
-            if (aside.isEmpty()) {
-                rels.remove();
-            }
-        }
+        dropWaiting(h -> h.table().id().equals(table.id())); // the restarted backfill reads those rows anew
         rebackfill.restart(table.id(), "The unchanged TOASTed values of " + count + " updated rows of " + table.id()
                 + " cannot be read any more: " + e.getMessage() + " — the table was altered (a column renamed or dropped,"
                 + " or the table renamed) after those updates. The stream's backfill starts over, so that the destination"

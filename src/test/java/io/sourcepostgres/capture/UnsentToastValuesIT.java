@@ -266,15 +266,7 @@ class UnsentToastValuesIT {
             // Row 1's update is resolved at its commit, row 2's (in a savepoint) once the stream passes its read;
             // by the time the connector reads either, the value's column has another name.
             f.sql("UPDATE docs SET n = 1 WHERE id = 1");
-            try (Connection c = connect(f)) {
-                c.setAutoCommit(false);
-                try (Statement s = c.createStatement()) {
-                    s.execute("SAVEPOINT a");
-                    s.execute("UPDATE docs SET n = 2 WHERE id = 2");
-                    s.execute("RELEASE SAVEPOINT a");
-                }
-                c.commit();
-            }
+            updateInsideASavepoint(f, 2, 2);
             f.sql("ALTER TABLE docs RENAME big TO body", "UPDATE docs SET n = 3 WHERE id = 3");
             ConnectorRun run = readOn(f);
             // The values of rows 1 and 2 cannot be read by their old name: the stream's backfill starts over.
@@ -361,11 +353,16 @@ class UnsentToastValuesIT {
 
     /** Sets row 1's n inside a released SAVEPOINT: the row version's xmin is then the subtransaction's. */
     private static void updateInsideASavepoint(CaptureFixture f, int n) throws Exception {
+        updateInsideASavepoint(f, 1, n);
+    }
+
+    /** Sets row {@code id}'s n inside a released SAVEPOINT: the row version's xmin is then the subtransaction's. */
+    private static void updateInsideASavepoint(CaptureFixture f, int id, int n) throws Exception {
         try (Connection c = connect(f)) {
             c.setAutoCommit(false);
             try (Statement s = c.createStatement()) {
                 s.execute("SAVEPOINT a");
-                s.execute("UPDATE docs SET n = " + n + " WHERE id = 1");
+                s.execute("UPDATE docs SET n = " + n + " WHERE id = " + id);
                 s.execute("RELEASE SAVEPOINT a");
             }
             c.commit();
