@@ -176,14 +176,14 @@ class PartitionChangesIT {
                     // The writers keep moving rows in and out of m_x through the root; once detached, nothing of theirs
                     // reaches it, so what it holds right after the detach is what left the root.
                     // CONCURRENTLY (14+) cannot run in a transaction block; each statement here is its own.
-                    if (!viaRoot) {
-                        // Without publish_via_partition_root, changes come per partition, and the partition's changes are
-                        // only placed exactly when the stream decoded them before the detach (see LeafRouting): the
-                        // writers stop and the stream catches up first.
-                        w.close();
-                        f.sql("INSERT INTO public.m VALUES (888888, 'x', 'marker')");
-                        p.await(m -> m.at("/record/data/id").asInt() == 888888, RUN, "the marker in m_x");
-                    }
+                    // Without publish_via_partition_root, changes come per partition, and the partition's changes are
+                    // only placed exactly when the stream decoded them before the detach (see LeafRouting); with it,
+                    // PostgreSQL does not publish a write to the partition made after the detach's first phase by a
+                    // statement with an older snapshot (README: Partitioned tables). Either way the writers stop and
+                    // the stream catches up before the detach.
+                    w.close();
+                    f.sql("INSERT INTO public.m VALUES (888888, 'x', 'marker')");
+                    p.await(m -> m.at("/record/data/id").asInt() == 888888, RUN, "the marker in m_x");
                     beforeDetach = Destination.rows(pg, f.database, "public.m_x");
                     f.sql("ALTER TABLE public.m DETACH PARTITION public.m_x" + (pg.majorVersion() >= 14 ? " CONCURRENTLY" : ""));
                     detached = Destination.rows(pg, f.database, "public.m_x");
@@ -193,9 +193,6 @@ class PartitionChangesIT {
                         f.sql("INSERT INTO public.m_x VALUES (7000, 'x', 'written to the detached table')");
                     }
                     f.sql("UPDATE public.m SET v = 'after the detach' WHERE id = 8 AND region = 'a'");
-                    if (viaRoot) {
-                        w.awaitMore(200);
-                    }
                     p.await(m -> log(m, "WARN", "public.m_x"), RUN, "a WARN naming the detached partition");
                     w.close();
                     f.sql("INSERT INTO public.m VALUES (999999, 'a', 'marker')");
